@@ -1,0 +1,623 @@
+import { CODE_INFO, codeForStatus, titleForStatus } from './codes.js';
+import type { ProxyErrorType } from './codes.js';
+import { readSingleHeader } from './headers.js';
+import { BRAND } from './errors.js';
+import type { HeadersLike } from './headers.js';
+import { parseRetryAfter } from './retry-after.js';
+
+/** One failed field of a validation error. */
+export interface ProblemFieldError {
+  /** JSON Pointer (as a URI fragment, `#/name`) into the request body, when the failure is in the body. */
+  readonly pointer?: string | undefined;
+  readonly detail: string;
+}
+
+/** What the core decided about a failure. */
+export interface Classification {
+  /** The status this service answers with. */
+  readonly status: number;
+  /** Stable identifier, such as `UPSTREAM_TIMEOUT`. */
+  readonly code: string;
+  readonly title: string;
+  /** Whether a client may safely send the same request again. */
+  readonly retryable: boolean;
+  /** Seconds the client should wait before retrying, when known. */
+  readonly retryAfter?: number | undefined;
+  /** Logical name of the failing dependency, when the application named it. */
+  readonly upstream?: string | undefined;
+  /** Whether `detail` comes from the error and may be shown to clients (kept 4xx). */
+  readonly expose: boolean;
+  /** RFC 9209 error type for the `Proxy-Status` header. */
+  readonly proxyError?: ProxyErrorType | undefined;
+  /** `false` only when the request provably never reached the upstream. */
+  readonly reachedUpstream: boolean;
+  /** The status the upstream answered with, when it answered. */
+  readonly upstreamStatus?: number | undefined;
+  /** A public detail: an exposed 4xx message or an application-written `detail`. */
+  readonly detail?: string | undefined;
+  /** Per-field validation failures of a kept 400/422. */
+  readonly errors?: readonly ProblemFieldError[] | undefined;
+}
+
+/** The parts of a request that classification looks at. */
+export interface ClassifyRequest {
+  readonly method?: string | undefined;
+  readonly headers?: HeadersLike | undefined;
+}
+
+/** What a mapper may decide. Returning a `status` or a known `code` takes the decision over; other fields refine the built-in result. */
+export type ClassificationOverride = { -readonly [K in keyof Classification]?: Classification[K] };
+
+/**
+ * Teaches the core an error it does not know. Called for the thrown value and
+ * every error in its `cause` chain, before the built-in rules.
+ */
+export type ErrorMapper = (error: unknown, request: ClassifyRequest | undefined) => ClassificationOverride | undefined;
+
+/** Options of {@link classify}; {@link defineConventions} produces a superset. */
+export interface ClassifyOptions {
+  readonly mappers?: readonly ErrorMapper[] | undefined;
+  /** Retry-After (seconds) of a 503 when nothing better is known. Default 5. */
+  readonly defaultRetryAfter?: number | undefined;
+  /** Largest Retry-After passed on (seconds). Default 120. */
+  readonly maxRetryAfter?: number | undefined;
+}
+
+/** @internal A partial verdict about one node of the error graph. */
+interface Signal {
+  status: number;
+  code: string;
+  proxyError?: ProxyErrorType | undefined;
+  reached?: boolean | undefined;
+  upstreamStatus?: number | undefined;
+  retryAfter?: unknown;
+  /** A caller's abort or a plain 500: deeper evidence wins over it. */
+  weak?: boolean;
+  /** An application's deliberate 502/503/504 without a specific code: the cause may refine it. */
+  refinable?: boolean;
+  expose?: boolean;
+  detail?: string | undefined;
+  errors?: ProblemFieldError[] | undefined;
+}
+
+const MAX_NODES = 32;
+const MAX_DETAIL = 1000;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+const UNREACHABLE = 'UPSTREAM_UNREACHABLE';
+const LOST = 'UPSTREAM_CONNECTION_LOST';
+const TLS = 'UPSTREAM_TLS_FAILURE';
+const BAD = 'UPSTREAM_BAD_RESPONSE';
+const STATUS = 'UPSTREAM_ERROR_STATUS';
+const TIMEOUT = 'UPSTREAM_TIMEOUT';
+const UNAVAILABLE = 'UPSTREAM_UNAVAILABLE';
+const CLOSED = 'CLIENT_CLOSED_REQUEST';
+
+function signal(code: string, proxyError: ProxyErrorType | undefined, reached: boolean): Readonly<Signal> {
+  return Object.freeze({ status: CODE_INFO[code]!.status, code, proxyError, reached });
+}
+
+const ABORTED: Readonly<Signal> = Object.freeze({ status: 499, code: CLOSED, weak: true, reached: true });
+const CONNECT_TIMEOUT = signal(TIMEOUT, 'connection_timeout', false);
+const RESPONSE_TIMEOUT = signal(TIMEOUT, 'http_response_timeout', true);
+const READ_TIMEOUT = signal(TIMEOUT, 'connection_read_timeout', true);
+const TERMINATED = signal(LOST, 'connection_terminated', true);
+const INCOMPLETE = signal(LOST, 'http_response_incomplete', true);
+const PROTOCOL = signal(BAD, 'http_protocol_error', true);
+const CERTIFICATE = signal(TLS, 'tls_certificate_error', false);
+const TLS_PROTOCOL = signal(TLS, 'tls_protocol_error', false);
+const BREAKER_OPEN = signal(UNAVAILABLE, 'destination_unavailable', false);
+const LIMIT_REACHED = signal(UNAVAILABLE, 'connection_limit_reached', false);
+const DESTINATION_DOWN = signal(UNAVAILABLE, 'destination_unavailable', true);
+const DNS_ERROR = signal(UNREACHABLE, 'dns_error', false);
+const UNROUTABLE = signal(UNREACHABLE, 'destination_ip_unroutable', false);
+
+/** String `code`s of Node.js, undici, axios, got, opossum and friends. */
+const BY_CODE: ReadonlyMap<string, Readonly<Signal>> = new Map([
+  ['ECONNREFUSED', signal(UNREACHABLE, 'connection_refused', false)],
+  ['ENOTFOUND', DNS_ERROR],
+  ['EAI_NONAME', DNS_ERROR],
+  ['EAI_FAIL', DNS_ERROR],
+  ['EAI_NODATA', DNS_ERROR],
+  ['EAI_AGAIN', signal(UNREACHABLE, 'dns_timeout', false)],
+  ['EHOSTUNREACH', UNROUTABLE],
+  ['ENETUNREACH', UNROUTABLE],
+  ['EHOSTDOWN', UNROUTABLE],
+  ['ENETDOWN', UNROUTABLE],
+  ['EADDRNOTAVAIL', UNROUTABLE],
+  ['ECONNRESET', TERMINATED],
+  ['EPIPE', TERMINATED],
+  ['UND_ERR_SOCKET', TERMINATED],
+  ['UND_ERR_CLOSED', TERMINATED],
+  ['ERR_HTTP2_STREAM_ERROR', TERMINATED],
+  ['ERR_HTTP2_SESSION_ERROR', TERMINATED],
+  ['ERR_HTTP2_GOAWAY_SESSION', TERMINATED],
+  ['ERR_STREAM_PREMATURE_CLOSE', INCOMPLETE],
+  ['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', INCOMPLETE],
+  ['EPROTO', TLS_PROTOCOL],
+  ['ECONNABORTED', RESPONSE_TIMEOUT],
+  ['ESOCKETTIMEDOUT', READ_TIMEOUT],
+  ['UND_ERR_CONNECT_TIMEOUT', CONNECT_TIMEOUT],
+  ['ERR_SOCKET_CONNECTION_TIMEOUT', CONNECT_TIMEOUT],
+  ['UND_ERR_HEADERS_TIMEOUT', RESPONSE_TIMEOUT],
+  ['UND_ERR_BODY_TIMEOUT', READ_TIMEOUT],
+  ['UND_ERR_INFO', PROTOCOL],
+  ['UND_ERR_RES_EXCEEDED_MAX_SIZE', signal(BAD, 'http_response_body_size', true)],
+  ['ERR_FR_MAX_BODY_LENGTH_EXCEEDED', signal(BAD, 'http_response_body_size', true)],
+  ['ERR_FR_TOO_MANY_REDIRECTS', PROTOCOL],
+  ['ERR_BODY_PARSE_FAILURE', PROTOCOL],
+  ['EOPENBREAKER', BREAKER_OPEN],
+  ['ESHUTDOWN', BREAKER_OPEN],
+  ['ESEMLOCKED', LIMIT_REACHED],
+  ['ERR_CANCELED', ABORTED],
+  ['ABORT_ERR', ABORTED],
+  ['ERR_ABORTED', ABORTED],
+  ['UND_ERR_ABORTED', ABORTED],
+]);
+
+/** `name`s of error classes whose meaning does not depend on a code. */
+const BY_NAME: ReadonlyMap<string, Readonly<Signal>> = new Map([
+  ['TimeoutError', RESPONSE_TIMEOUT],
+  ['AbortError', ABORTED],
+  ['HTTPParserError', PROTOCOL],
+  ['BrokenCircuitError', BREAKER_OPEN],
+  ['IsolatedCircuitError', BREAKER_OPEN],
+  ['BulkheadRejectedError', LIMIT_REACHED],
+  ['TaskCancelledError', RESPONSE_TIMEOUT],
+  // Redis clients (ioredis, node-redis).
+  ['MaxRetriesPerRequestError', BREAKER_OPEN],
+  ['ClientClosedError', BREAKER_OPEN],
+  ['ClientOfflineError', BREAKER_OPEN],
+  ['SocketClosedUnexpectedlyError', TERMINATED],
+  ['ConnectionTimeoutError', CONNECT_TIMEOUT],
+]);
+
+/** Exact messages of clients that throw plain `Error`s. */
+const BY_MESSAGE: ReadonlyMap<string, Readonly<Signal>> = new Map([
+  // pg
+  ['Connection terminated unexpectedly', TERMINATED],
+  ['Connection terminated due to connection timeout', CONNECT_TIMEOUT],
+  ['timeout exceeded when trying to connect', LIMIT_REACHED],
+  ['Query read timeout', RESPONSE_TIMEOUT],
+  // ioredis
+  ['Connection is closed.', BREAKER_OPEN],
+  ["Stream isn't writeable and enableOfflineQueue options is false", BREAKER_OPEN],
+  ['Command timed out', RESPONSE_TIMEOUT],
+  // generic-pool (used by many database clients)
+  ['ResourceRequest timed out', LIMIT_REACHED],
+]);
+
+const REDIS_BUSY = /^(?:LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF)\b/;
+const TLS_CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(?:GET|VERIFY|DECRYPT)|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED/;
+
+/**
+ * Decides status, code and retry guidance for any thrown value. Pure and total:
+ * it accepts `null`, strings, frozen objects, Proxies and objects whose getters
+ * throw, follows `cause` chains and `AggregateError.errors` (bounded, cycle-safe),
+ * and never throws.
+ *
+ * @example
+ * ```ts
+ * try { await fetch(url); } catch (err) {
+ *   classify(err, { method: 'GET' }); // { status: 502, code: 'UPSTREAM_UNREACHABLE', retryable: true, ... }
+ * }
+ * ```
+ */
+export function classify(error: unknown, request?: ClassifyRequest, options?: ClassifyOptions): Classification {
+  try {
+    return decide(error, request, options);
+  } catch {
+    return finish({ status: 500, code: 'INTERNAL_ERROR' }, undefined, request, options);
+  }
+}
+
+function decide(error: unknown, request: ClassifyRequest | undefined, options: ClassifyOptions | undefined): Classification {
+  const nodes = collect(error);
+  const mappers = options?.mappers;
+  let refinement: ClassificationOverride | undefined;
+  if (mappers !== undefined && mappers.length > 0) {
+    for (const node of nodes) {
+      for (const mapper of mappers) {
+        const override = runMapper(mapper, node, request);
+        if (override === undefined) continue;
+        if (isValidStatus(override.status) || (typeof override.code === 'string' && CODE_INFO[override.code] !== undefined)) {
+          return fromOverride(override, nodes, request, options);
+        }
+        refinement ??= override;
+      }
+    }
+  }
+
+  let chosen: Signal | undefined;
+  let weak: Signal | undefined;
+  let upstream: string | undefined;
+  let retryAfter: unknown;
+  for (const node of nodes) {
+    const found = inspect(node);
+    if (upstream === undefined) upstream = upstreamName(node);
+    if (found === undefined) continue;
+    if (retryAfter === undefined && found.retryAfter !== undefined) retryAfter = found.retryAfter;
+    if (chosen !== undefined) {
+      // An application's deliberate 502/503/504 keeps its status; a deeper error of the same status says why.
+      if (found.status === chosen.status && !found.weak && !found.refinable) {
+        chosen = {
+          ...chosen,
+          code: found.code,
+          proxyError: found.proxyError,
+          reached: found.reached,
+          upstreamStatus: chosen.upstreamStatus ?? found.upstreamStatus,
+          refinable: false,
+        };
+        break;
+      }
+      continue;
+    }
+    if (found.weak) {
+      weak ??= found;
+      continue;
+    }
+    chosen = found;
+    if (!found.refinable) break;
+  }
+  const verdict = chosen ?? weak ?? { status: 500, code: 'INTERNAL_ERROR', proxyError: 'proxy_internal_error' as const };
+  const result = finish(
+    retryAfter !== undefined && (verdict as Signal).retryAfter === undefined ? { ...verdict, retryAfter } : verdict,
+    upstream,
+    request,
+    options,
+  );
+  return refinement === undefined ? result : { ...result, ...refinement };
+}
+
+/** Flattens the error graph breadth-first: the thrown value, its causes and aggregated errors. */
+function collect(error: unknown): unknown[] {
+  const nodes: unknown[] = [error];
+  for (let i = 0; i < nodes.length && nodes.length < MAX_NODES; i++) {
+    const node = nodes[i];
+    if (typeof node !== 'object' || node === null) continue;
+    try {
+      const cause = (node as { cause?: unknown }).cause;
+      if (cause !== undefined && cause !== null && !nodes.includes(cause)) nodes.push(cause);
+      const errors = (node as { errors?: unknown }).errors;
+      if (Array.isArray(errors) && (node instanceof AggregateError || (node as Error).name === 'AggregateError')) {
+        for (let j = 0; j < errors.length && nodes.length < MAX_NODES; j++) {
+          if (!nodes.includes(errors[j])) nodes.push(errors[j]);
+        }
+      }
+    } catch {
+      // A throwing getter or Proxy trap: this node has no readable cause.
+    }
+  }
+  return nodes;
+}
+
+function inspect(node: unknown): Signal | undefined {
+  if (typeof node !== 'object' || node === null) return undefined;
+  try {
+    return inspectObject(node as Record<string, unknown>);
+  } catch {
+    return undefined;
+  }
+}
+
+function inspectObject(node: Record<string, unknown>): Signal | undefined {
+  if ((node as { [BRAND]?: unknown })[BRAND] === true) return fromUpstreamError(node);
+
+  const code = node['code'];
+  const name = node['name'];
+  if (typeof code === 'string' && code.length > 0) {
+    const known = codeSignal(code, node);
+    if (known !== undefined) return known;
+  }
+
+  // Errors of HTTP clients carry the upstream's status, never this service's.
+  const upstreamStatus = upstreamResponseStatus(node, code);
+  if (upstreamStatus !== undefined) return fromUpstreamStatus(upstreamStatus.status, upstreamStatus.headers);
+
+  if (typeof code === 'number' && typeof node['details'] === 'string' && typeof node['metadata'] === 'object') {
+    return grpcSignal(code, node['details']);
+  }
+
+  if (node['isBrokenCircuitError'] === true || node['isIsolatedCircuitError'] === true) return BREAKER_OPEN;
+  if (node['isBulkheadRejectedError'] === true) return LIMIT_REACHED;
+  if (node['isTaskCancelledError'] === true) return RESPONSE_TIMEOUT;
+
+  const message = node['message'];
+  if (typeof message === 'string') {
+    const byMessage = BY_MESSAGE.get(message);
+    if (byMessage !== undefined) return byMessage;
+    if ((name === 'ReplyError' || name === 'ErrorReply' || name === 'RedisError') && REDIS_BUSY.test(message)) {
+      return DESTINATION_DOWN;
+    }
+  }
+  if (typeof name === 'string') {
+    const byName = BY_NAME.get(name);
+    if (byName !== undefined) return byName;
+  }
+  return ownStatus(node);
+}
+
+function codeSignal(code: string, node: Record<string, unknown>): Signal | undefined {
+  if (code === 'ETIMEDOUT') return timeoutSignal(node);
+  const known = BY_CODE.get(code);
+  if (known !== undefined) return known as Signal;
+  if (code.startsWith('HPE_')) return PROTOCOL;
+  if (code.length === 5 && typeof node['severity'] === 'string') return postgresSignal(code);
+  if (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_')) {
+    return code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? CERTIFICATE : TLS_PROTOCOL;
+  }
+  if (TLS_CERT_CODE.test(code) && /^[A-Z0-9_]+$/.test(code)) return CERTIFICATE;
+  return undefined;
+}
+
+/** ETIMEDOUT means different things: a socket's connect timeout, got's phases, or opossum's own deadline. */
+function timeoutSignal(node: Record<string, unknown>): Signal {
+  const event = node['event'];
+  if (event === 'lookup') return { ...CONNECT_TIMEOUT, proxyError: 'dns_timeout' };
+  if (event === 'connect' || event === 'secureConnect') return CONNECT_TIMEOUT;
+  if (event === 'socket' || event === 'read') return READ_TIMEOUT;
+  if (node['syscall'] === 'connect') return CONNECT_TIMEOUT;
+  if (node['syscall'] === 'read') return READ_TIMEOUT;
+  return RESPONSE_TIMEOUT;
+}
+
+/** SQLSTATE classes (PostgreSQL appendix A) that describe the database rather than the query. */
+function postgresSignal(sqlstate: string): Signal | undefined {
+  if (sqlstate === '57014') return RESPONSE_TIMEOUT;
+  if (sqlstate === '53300') return LIMIT_REACHED;
+  if (sqlstate.startsWith('53')) return DESTINATION_DOWN;
+  if (sqlstate === '57P03') return BREAKER_OPEN;
+  if (sqlstate.startsWith('57P')) return DESTINATION_DOWN;
+  if (sqlstate === '08001' || sqlstate === '08004') return signal(UNREACHABLE, 'connection_refused', false);
+  if (sqlstate.startsWith('08')) return TERMINATED;
+  return undefined;
+}
+
+/** @grpc/grpc-js status codes. */
+function grpcSignal(code: number, details: string): Signal | undefined {
+  switch (code) {
+    case 0:
+      return undefined;
+    case 1:
+      return ABORTED;
+    case 4:
+      return RESPONSE_TIMEOUT;
+    case 8:
+      return { ...LIMIT_REACHED, reached: true };
+    case 14:
+      return /^(?:No connection established|Name resolution failed|failed to connect)/i.test(details)
+        ? BREAKER_OPEN
+        : DESTINATION_DOWN;
+    default:
+      return { status: 502, code: STATUS, reached: true };
+  }
+}
+
+interface UpstreamStatusInfo {
+  status: number;
+  headers: unknown;
+}
+
+function upstreamResponseStatus(node: Record<string, unknown>, code: unknown): UpstreamStatusInfo | undefined {
+  const response = node['response'];
+  if (typeof response === 'object' && response !== null && typeof node['getResponse'] !== 'function') {
+    const res = response as Record<string, unknown>;
+    const status = typeof res['status'] === 'number' ? res['status'] : res['statusCode'];
+    if (typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599) {
+      return { status, headers: res['headers'] };
+    }
+  }
+  if (code === 'UND_ERR_RESPONSE_STATUS_CODE' && typeof node['statusCode'] === 'number') {
+    return { status: node['statusCode'], headers: node['headers'] };
+  }
+  return undefined;
+}
+
+function fromUpstreamStatus(status: number, headers: unknown): Signal {
+  if (status === 503 || status === 429) {
+    return {
+      status: 503,
+      code: UNAVAILABLE,
+      reached: true,
+      upstreamStatus: status,
+      retryAfter: readSingleHeader(headers as HeadersLike, 'retry-after'),
+    };
+  }
+  if (status === 504) return { status: 504, code: TIMEOUT, reached: true, upstreamStatus: status };
+  if (status >= 400) return { status: 502, code: STATUS, reached: true, upstreamStatus: status };
+  // The upstream said all was well, yet the client failed: the body was unusable.
+  return { ...PROTOCOL, upstreamStatus: status };
+}
+
+function fromUpstreamError(node: Record<string, unknown>): Signal {
+  const status = node['status'] as number;
+  const code = node['code'];
+  const upstreamStatus = typeof node['upstreamStatus'] === 'number' ? node['upstreamStatus'] : undefined;
+  const base: Signal = {
+    status,
+    code: typeof code === 'string' ? code : status === 502 ? (upstreamStatus === undefined ? BAD : STATUS) : status === 503 ? UNAVAILABLE : TIMEOUT,
+    reached: upstreamStatus !== undefined || status !== 503 ? true : undefined,
+    upstreamStatus,
+    retryAfter: node['retryAfter'],
+    refinable: status !== 502 || typeof code !== 'string',
+    detail: typeof node['detail'] === 'string' ? truncate(node['detail']) : undefined,
+  };
+  base.proxyError = base.code === BAD ? 'http_protocol_error' : status === 503 ? 'destination_unavailable' : status === 504 ? 'http_response_timeout' : undefined;
+  if (upstreamStatus !== undefined) base.refinable = false;
+  return base;
+}
+
+/** Errors meant as this service's own response: http-errors, Boom, NestJS, Hono, Fastify, body-parser. */
+function ownStatus(node: Record<string, unknown>): Signal | undefined {
+  let status: unknown;
+  let detail: unknown;
+  let errors: ProblemFieldError[] | undefined;
+  if (node['isBoom'] === true && typeof node['output'] === 'object' && node['output'] !== null) {
+    const output = node['output'] as Record<string, unknown>;
+    status = output['statusCode'];
+    const payload = output['payload'] as Record<string, unknown> | undefined;
+    detail = payload?.['message'];
+  } else if (typeof node['getStatus'] === 'function' && typeof node['getResponse'] === 'function') {
+    status = (node['getStatus'] as () => unknown)();
+    const response = (node['getResponse'] as () => unknown)();
+    if (typeof response === 'string') detail = response;
+    else if (typeof response === 'object' && response !== null) {
+      const message = (response as Record<string, unknown>)['message'];
+      if (Array.isArray(message)) errors = toFieldErrors(message);
+      else detail = message;
+    }
+  } else {
+    status = typeof node['status'] === 'number' ? node['status'] : node['statusCode'];
+    detail = node['message'];
+    if (Array.isArray(node['validation'])) errors = fastifyValidation(node['validation'], node['validationContext']);
+  }
+  if (!isValidStatus(status)) return undefined;
+  if (status >= 500) {
+    if (status === 502 || status === 503 || status === 504) {
+      return { ...fromUpstreamError({ status }), retryAfter: readSingleHeader(node['headers'] as HeadersLike, 'retry-after') };
+    }
+    return status === 500 ? { status, code: 'INTERNAL_ERROR', proxyError: 'proxy_internal_error', weak: true } : { status, code: codeForStatus(status) };
+  }
+  const expose = node['expose'] !== false;
+  return {
+    status,
+    code: codeForStatus(status),
+    expose,
+    detail: expose && typeof detail === 'string' && detail.length > 0 ? truncate(detail) : undefined,
+    errors,
+    retryAfter: status === 429 ? readSingleHeader(node['headers'] as HeadersLike, 'retry-after') : undefined,
+  };
+}
+
+function fastifyValidation(validation: unknown[], context: unknown): ProblemFieldError[] {
+  const errors: ProblemFieldError[] = [];
+  for (const item of validation.slice(0, 100)) {
+    if (typeof item !== 'object' || item === null) continue;
+    const entry = item as Record<string, unknown>;
+    const path = typeof entry['instancePath'] === 'string' ? entry['instancePath'] : '';
+    const message = typeof entry['message'] === 'string' ? entry['message'] : 'is invalid';
+    const where = typeof context === 'string' ? context : 'body';
+    errors.push(
+      where === 'body'
+        ? { pointer: `#${path}`, detail: truncate(`${path === '' ? 'body' : path.slice(1)} ${message}`) }
+        : { detail: truncate(`${where}${path} ${message}`) },
+    );
+  }
+  return errors;
+}
+
+function toFieldErrors(messages: unknown[]): ProblemFieldError[] {
+  const errors: ProblemFieldError[] = [];
+  for (const message of messages.slice(0, 100)) {
+    if (typeof message === 'string') errors.push({ detail: truncate(message) });
+  }
+  return errors;
+}
+
+function upstreamName(node: unknown): string | undefined {
+  if (typeof node !== 'object' || node === null) return undefined;
+  try {
+    const record = node as Record<string, unknown>;
+    return (record as { [BRAND]?: unknown })[BRAND] === true && typeof record['upstream'] === 'string' ? record['upstream'] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function finish(
+  verdict: Signal | { status: number; code: string; proxyError?: ProxyErrorType },
+  upstream: string | undefined,
+  request: ClassifyRequest | undefined,
+  options: ClassifyOptions | undefined,
+): Classification {
+  const signal = verdict as Signal;
+  const { status, code } = signal;
+  const reachedUpstream = signal.reached !== false;
+  const max = options?.maxRetryAfter ?? 120;
+  let retryAfter = signal.retryAfter === undefined ? undefined : parseRetryAfter(signal.retryAfter, { max });
+  if (retryAfter === undefined && status === 503) retryAfter = Math.min(options?.defaultRetryAfter ?? 5, max);
+  return {
+    status,
+    code,
+    title: CODE_INFO[code]?.title ?? titleForStatus(status),
+    retryable: isRetryable(signal, reachedUpstream, request),
+    retryAfter,
+    upstream,
+    expose: signal.expose === true,
+    proxyError: signal.proxyError,
+    reachedUpstream,
+    upstreamStatus: signal.upstreamStatus,
+    detail: signal.detail,
+    errors: signal.errors,
+  };
+}
+
+function isRetryable(signal: Signal, reached: boolean, request: ClassifyRequest | undefined): boolean {
+  const { status, code } = signal;
+  if (status === 503 || status === 429) return true;
+  if (status !== 502 && status !== 504) return false;
+  if (code === TLS) return false;
+  const upstreamStatus = signal.upstreamStatus;
+  if (upstreamStatus !== undefined && upstreamStatus >= 400 && upstreamStatus < 500) return false;
+  if (!reached) return true;
+  return request !== undefined && isIdempotent(request);
+}
+
+/** @internal */
+export function isIdempotent(request: ClassifyRequest): boolean {
+  const method = typeof request.method === 'string' ? request.method.toUpperCase() : undefined;
+  if (method !== undefined && IDEMPOTENT.has(method)) return true;
+  const key = readSingleHeader(request.headers, 'idempotency-key');
+  return key !== undefined && key.length > 0;
+}
+
+function fromOverride(
+  override: ClassificationOverride,
+  nodes: unknown[],
+  request: ClassifyRequest | undefined,
+  options: ClassifyOptions | undefined,
+): Classification {
+  const code = typeof override.code === 'string' && override.code.length > 0 ? override.code : codeForStatus(override.status!);
+  const status = isValidStatus(override.status) ? override.status : CODE_INFO[code]!.status;
+  let upstream = override.upstream;
+  for (let i = 0; upstream === undefined && i < nodes.length; i++) upstream = upstreamName(nodes[i]);
+  const base = finish(
+    {
+      status,
+      code,
+      reached: override.reachedUpstream,
+      proxyError: override.proxyError,
+      retryAfter: override.retryAfter,
+      upstreamStatus: override.upstreamStatus,
+      expose: override.expose ?? status < 500,
+      detail: override.detail,
+      errors: override.errors ? [...override.errors] : undefined,
+    } as Signal,
+    upstream,
+    request,
+    options,
+  );
+  return {
+    ...base,
+    title: override.title ?? base.title,
+    retryable: typeof override.retryable === 'boolean' ? override.retryable : base.retryable,
+  };
+}
+
+function runMapper(mapper: ErrorMapper, node: unknown, request: ClassifyRequest | undefined): ClassificationOverride | undefined {
+  try {
+    const result = mapper(node, request);
+    return typeof result === 'object' && result !== null ? result : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isValidStatus(status: unknown): status is number {
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599;
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text;
+}
+

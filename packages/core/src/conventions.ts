@@ -1,0 +1,201 @@
+import type { Classification, ErrorMapper } from './classify.js';
+import { DEFAULT_REQUEST_ID_PATTERN } from './request-id.js';
+
+/** How much of an error a response may show. */
+export type Mode = 'production' | 'development';
+
+/** What the logging hook receives for every error the core renders. */
+export interface ErrorReport {
+  /** The value that was thrown, untouched. */
+  readonly error: unknown;
+  readonly classification: Classification;
+  readonly requestId: string;
+  readonly method: string;
+  /** The request path, without its query string. */
+  readonly path: string;
+}
+
+/** Receives every rendered error. May return a promise; a throw or rejection is swallowed. */
+export type ErrorHook = (report: ErrorReport) => void | Promise<void>;
+
+/** Options shared by every adapter. Pass them to {@link defineConventions} once and share the result. */
+export interface ConventionsOptions {
+  /** `production` hides every internal of an error; `development` adds a `debug` member. Default: `development` when `NODE_ENV` is `development`, else `production`. */
+  readonly mode?: Mode | undefined;
+  /** Prefix of every problem `type` URI. Default `urn:gateway-errors:`, giving `urn:gateway-errors:upstream-timeout`. */
+  readonly typeBase?: string | undefined;
+  /** Lower-case header that carries the request ID in and out. Default `x-request-id`. */
+  readonly requestIdHeader?: string | undefined;
+  /** Reuse a valid incoming request ID. Default `true`. */
+  readonly trustIncomingRequestId?: boolean | undefined;
+  /** What an incoming request ID must match. Default: 1–200 of `A-Z a-z 0-9 - _ . : = + /`. */
+  readonly requestIdPattern?: RegExp | undefined;
+  /** Makes request IDs. Default `crypto.randomUUID()`. */
+  readonly generateRequestId?: (() => string) | undefined;
+  /** Retry-After (seconds) of a 503 when nothing better is known. Default 5. */
+  readonly defaultRetryAfter?: number | undefined;
+  /** Largest Retry-After passed on, in seconds, whatever an upstream said. Default 120. */
+  readonly maxRetryAfter?: number | undefined;
+  /** Show the application's upstream name (`"payments"`) in production bodies. Default `false`. */
+  readonly exposeUpstream?: boolean | undefined;
+  /** Emit the RFC 9209 `Proxy-Status` header. Default `true`. */
+  readonly proxyStatus?: boolean | undefined;
+  /** This service's name in `Proxy-Status`. Default `gateway-errors`. */
+  readonly proxyName?: string | undefined;
+  /** Logging hook; `false` turns logging off. Default: the adapter's logger (stderr JSON lines in the core). */
+  readonly onError?: ErrorHook | false | undefined;
+  /** Classifiers for an organisation's own errors, tried before the built-in rules. */
+  readonly mappers?: readonly ErrorMapper[] | undefined;
+}
+
+/** Validated, frozen options with every default filled in. */
+export interface Conventions {
+  readonly mode: Mode;
+  readonly typeBase: string;
+  readonly requestIdHeader: string;
+  readonly trustIncomingRequestId: boolean;
+  readonly requestIdPattern: RegExp;
+  readonly generateRequestId: (() => string) | undefined;
+  readonly defaultRetryAfter: number;
+  readonly maxRetryAfter: number;
+  readonly exposeUpstream: boolean;
+  readonly proxyStatus: boolean;
+  readonly proxyName: string;
+  readonly onError: ErrorHook | false | undefined;
+  readonly mappers: readonly ErrorMapper[];
+}
+
+const KEYS: ReadonlySet<string> = new Set([
+  'mode',
+  'typeBase',
+  'requestIdHeader',
+  'trustIncomingRequestId',
+  'requestIdPattern',
+  'generateRequestId',
+  'defaultRetryAfter',
+  'maxRetryAfter',
+  'exposeUpstream',
+  'proxyStatus',
+  'proxyName',
+  'onError',
+  'mappers',
+]);
+
+const defined = new WeakSet<object>();
+const cache = new WeakMap<object, Conventions>();
+let defaults: Conventions | undefined;
+
+/**
+ * Validates options once, at start-up, and returns one frozen object that every
+ * adapter accepts unchanged. Bad options throw a `TypeError` naming the option.
+ *
+ * @example
+ * ```ts
+ * // conventions.ts, shared by every service of an organisation
+ * export const conventions = defineConventions({
+ *   typeBase: 'https://errors.example.com/',
+ *   onError: ({ error, requestId }) => logger.error({ err: error, requestId }),
+ * });
+ * ```
+ */
+export function defineConventions(options: ConventionsOptions = {}): Conventions {
+  if (typeof options !== 'object' || options === null) fail('options', 'an object', options);
+  if (defined.has(options)) return options as Conventions;
+  for (const key of Object.keys(options)) {
+    if (!KEYS.has(key)) throw new TypeError(`gateway-errors: unknown option \`${key}\`. Known options: ${[...KEYS].join(', ')}.`);
+  }
+  const {
+    mode = readNodeEnv() === 'development' ? 'development' : 'production',
+    typeBase = 'urn:gateway-errors:',
+    requestIdHeader = 'x-request-id',
+    trustIncomingRequestId = true,
+    requestIdPattern = DEFAULT_REQUEST_ID_PATTERN,
+    generateRequestId,
+    defaultRetryAfter = 5,
+    maxRetryAfter = 120,
+    exposeUpstream = false,
+    proxyStatus = true,
+    proxyName = 'gateway-errors',
+    onError,
+    mappers = [],
+  } = options;
+
+  if (mode !== 'production' && mode !== 'development') fail('mode', '"production" or "development"', mode);
+  if (typeof typeBase !== 'string' || !/^[a-z][a-z0-9+.-]*:[\x21-\x7e]*$/i.test(typeBase)) {
+    fail('typeBase', 'an absolute URI such as "https://errors.example.com/"', typeBase);
+  }
+  if (typeof requestIdHeader !== 'string' || !/^[a-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(requestIdHeader)) {
+    fail('requestIdHeader', 'a lower-case header name', requestIdHeader);
+  }
+  if (typeof trustIncomingRequestId !== 'boolean') fail('trustIncomingRequestId', 'a boolean', trustIncomingRequestId);
+  if (!(requestIdPattern instanceof RegExp) || requestIdPattern.global || requestIdPattern.sticky) {
+    fail('requestIdPattern', 'a RegExp without the g or y flag', requestIdPattern);
+  }
+  if (generateRequestId !== undefined && typeof generateRequestId !== 'function') {
+    fail('generateRequestId', 'a function', generateRequestId);
+  }
+  if (!isSeconds(maxRetryAfter)) fail('maxRetryAfter', 'a whole number of seconds', maxRetryAfter);
+  if (!isSeconds(defaultRetryAfter) || defaultRetryAfter > maxRetryAfter) {
+    fail('defaultRetryAfter', `a whole number of seconds, at most maxRetryAfter (${maxRetryAfter})`, defaultRetryAfter);
+  }
+  if (typeof exposeUpstream !== 'boolean') fail('exposeUpstream', 'a boolean', exposeUpstream);
+  if (typeof proxyStatus !== 'boolean') fail('proxyStatus', 'a boolean', proxyStatus);
+  if (typeof proxyName !== 'string' || !/^[A-Za-z*][A-Za-z0-9!#$%&'*+.^_`|~:/-]{0,99}$/.test(proxyName)) {
+    fail('proxyName', 'a structured-field token such as "api-gateway"', proxyName);
+  }
+  if (onError !== undefined && onError !== false && typeof onError !== 'function') {
+    fail('onError', 'a function or false', onError);
+  }
+  if (!Array.isArray(mappers) || mappers.some((mapper) => typeof mapper !== 'function')) {
+    fail('mappers', 'an array of functions', mappers);
+  }
+
+  const conventions: Conventions = Object.freeze({
+    mode,
+    typeBase,
+    requestIdHeader,
+    trustIncomingRequestId,
+    requestIdPattern,
+    generateRequestId,
+    defaultRetryAfter,
+    maxRetryAfter,
+    exposeUpstream,
+    proxyStatus,
+    proxyName,
+    onError,
+    mappers: Object.freeze([...mappers]),
+  });
+  defined.add(conventions);
+  return conventions;
+}
+
+/** @internal Accepts conventions, raw options (validated once and cached) or nothing. */
+export function resolveConventions(input: Conventions | ConventionsOptions | undefined): Conventions {
+  if (input === undefined) return (defaults ??= defineConventions());
+  if (defined.has(input)) return input as Conventions;
+  let resolved = cache.get(input);
+  if (resolved === undefined) {
+    resolved = defineConventions(input);
+    cache.set(input, resolved);
+  }
+  return resolved;
+}
+
+function isSeconds(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 31_536_000;
+}
+
+function fail(option: string, expected: string, actual: unknown): never {
+  const shown = typeof actual === 'string' ? JSON.stringify(actual) : typeof actual === 'function' ? 'a function' : String(actual);
+  throw new TypeError(`gateway-errors: option \`${option}\` must be ${expected}; got ${shown}.`);
+}
+
+/** Reads NODE_ENV where a runtime has one, without depending on Node.js. */
+function readNodeEnv(): string | undefined {
+  try {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    return env?.['NODE_ENV'];
+  } catch {
+    return undefined;
+  }
+}

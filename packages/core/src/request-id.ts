@@ -1,0 +1,64 @@
+import { readHeader } from './headers.js';
+import type { HeadersLike } from './headers.js';
+
+/** The default pattern: 1–200 letters, digits and `- _ . : = + /` (UUIDs, ULIDs, CloudFront, Heroku and ALB IDs). */
+export const DEFAULT_REQUEST_ID_PATTERN: RegExp = /^[A-Za-z0-9\-_.:=+/]{1,200}$/;
+
+/** Whatever the pattern says, a request ID is visible ASCII: nothing that could split a header. */
+const HEADER_SAFE = /^[\x21-\x7e]{1,1024}$/;
+
+/** Options of {@link resolveRequestId}. */
+export interface RequestIdOptions {
+  /** Lower-case name of the header that carries the ID. Default `x-request-id`. */
+  readonly header?: string | undefined;
+  /** Accept an incoming ID that matches the pattern. Default `true`; `false` always generates. */
+  readonly trustIncoming?: boolean | undefined;
+  /** What an incoming ID must match. Default {@link DEFAULT_REQUEST_ID_PATTERN}. */
+  readonly pattern?: RegExp | undefined;
+  /** Makes a new ID. Default `crypto.randomUUID()`. */
+  readonly generate?: (() => string) | undefined;
+}
+
+/**
+ * Returns the incoming request ID when it is safe to echo, or a new one.
+ * Arrays (a repeated header), empty values, CR, LF, spaces, control and
+ * non-ASCII characters never pass.
+ *
+ * @example
+ * ```ts
+ * const id = resolveRequestId(req.headers); // 'b1c2…' from X-Request-Id, or a fresh UUID
+ * ```
+ */
+export function resolveRequestId(headers: HeadersLike | null | undefined, options?: RequestIdOptions): string {
+  if (options?.trustIncoming !== false) {
+    const incoming = readHeader(headers, options?.header ?? 'x-request-id');
+    if (typeof incoming === 'string' && isValidRequestId(incoming, options?.pattern)) return incoming;
+  }
+  return generateRequestId(options?.generate, options?.pattern);
+}
+
+/**
+ * Whether a value may be used as a request ID as it is.
+ *
+ * @example
+ * ```ts
+ * isValidRequestId('abc\r\nSet-Cookie: x'); // false
+ * ```
+ */
+export function isValidRequestId(value: unknown, pattern: RegExp = DEFAULT_REQUEST_ID_PATTERN): value is string {
+  if (typeof value !== 'string' || !HEADER_SAFE.test(value)) return false;
+  pattern.lastIndex = 0;
+  return pattern.test(value);
+}
+
+function generateRequestId(generate: (() => string) | undefined, pattern: RegExp | undefined): string {
+  if (generate !== undefined) {
+    try {
+      const id = generate();
+      if (isValidRequestId(id, pattern)) return id;
+    } catch {
+      // A broken generator must not break the response; fall back to a UUID.
+    }
+  }
+  return crypto.randomUUID();
+}

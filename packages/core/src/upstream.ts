@@ -1,0 +1,148 @@
+/**
+ * @module
+ * Helpers for the calling side: run an upstream call under a deadline and tag
+ * what it throws with the upstream's name, so the error handler answers with
+ * the right status, code and retry guidance. Web APIs only.
+ */
+import { classify } from './classify.js';
+import { BadGatewayError, GatewayTimeoutError, ServiceUnavailableError, isUpstreamError } from './errors.js';
+import type { BadGatewayCode } from './errors.js';
+import { parseRetryAfter } from './retry-after.js';
+
+/**
+ * A circuit breaker, or its settings, so that an open breaker's 503 carries a
+ * `Retry-After` equal to its reset timeout: an opossum `CircuitBreaker`
+ * (`options.resetTimeout`), or `{ resetTimeout }` / `{ halfOpenAfter }` in milliseconds.
+ */
+export type BreakerLike =
+  | { readonly options: { readonly resetTimeout?: number | undefined } }
+  | { readonly resetTimeout: number }
+  | { readonly halfOpenAfter: number };
+
+/** Options of {@link withUpstream}. */
+export interface WithUpstreamOptions {
+  /** Deadline for the whole call, in milliseconds. When it passes, the call fails with a 504. */
+  readonly timeoutMs?: number | undefined;
+  /** A caller's signal (for example the incoming request's); its abort is passed on untouched. */
+  readonly signal?: AbortSignal | undefined;
+  /** The breaker that guards the call, for the `Retry-After` of its open state. */
+  readonly breaker?: BreakerLike | undefined;
+}
+
+/**
+ * Runs one upstream call with an `AbortSignal` deadline. Whatever it throws
+ * that is an upstream failure comes out as a {@link BadGatewayError},
+ * {@link ServiceUnavailableError} or {@link GatewayTimeoutError} naming the
+ * upstream, with the original error as `cause`. A deadline that fires is a 504
+ * even with clients that report it as a plain cancellation (axios, node-fetch).
+ * Programming errors and the caller's own aborts are rethrown unchanged.
+ *
+ * @example
+ * ```ts
+ * const user = await withUpstream('users', (signal) => axios.get(url, { signal }), { timeoutMs: 2000 });
+ * ```
+ */
+export async function withUpstream<TResult>(
+  name: string,
+  call: (signal: AbortSignal) => TResult | PromiseLike<TResult>,
+  { timeoutMs, signal: parent, breaker }: WithUpstreamOptions = {},
+): Promise<TResult> {
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError('gateway-errors: withUpstream needs an upstream name');
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw new TypeError(`gateway-errors: timeoutMs must be a positive number of milliseconds; got ${String(timeoutMs)}`);
+  }
+  const deadline = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  const signal =
+    deadline === undefined ? (parent ?? new AbortController().signal) : parent === undefined ? deadline : AbortSignal.any([parent, deadline]);
+  try {
+    return await call(signal);
+  } catch (error) {
+    throw tag(error, name, { deadline, parent, breaker });
+  }
+}
+
+/** Options of {@link fetchUpstream}: `RequestInit` plus a deadline and the `fetch` to use. */
+export interface FetchUpstreamInit extends RequestInit {
+  readonly timeoutMs?: number | undefined;
+  readonly breaker?: BreakerLike | undefined;
+  /** The fetch implementation. Default `globalThis.fetch`. */
+  readonly fetch?: ((input: RequestInfo | URL, init?: RequestInit) => Promise<Response>) | undefined;
+}
+
+/**
+ * `fetch` for upstream calls: a 5xx or 429 answer becomes the matching error
+ * (503 for 503/429 with the upstream's `Retry-After`, 504 for 504, else 502),
+ * network failures and the deadline are classified as {@link withUpstream} does.
+ * Other responses, 4xx included, are returned for the caller to handle.
+ *
+ * @example
+ * ```ts
+ * const res = await fetchUpstream('payments', `${PAYMENTS_URL}/charges`, { method: 'POST', body, timeoutMs: 3000 });
+ * ```
+ */
+export function fetchUpstream(name: string, input: RequestInfo | URL, init: FetchUpstreamInit = {}): Promise<Response> {
+  const { timeoutMs, breaker, fetch: fetchImpl = globalThis.fetch, ...requestInit } = init;
+  return withUpstream(
+    name,
+    async (signal) => {
+      const response = await fetchImpl(input, { ...requestInit, signal });
+      if (response.status < 500 && response.status !== 429) return response;
+      // Free the connection: nobody will read this body.
+      response.body?.cancel().catch(ignore);
+      throw errorForResponse(name, response, input);
+    },
+    { timeoutMs, signal: requestInit.signal ?? undefined, breaker },
+  );
+}
+
+function errorForResponse(name: string, response: Response, input: RequestInfo | URL): Error {
+  const upstreamStatus = response.status;
+  const url = response.url !== '' ? response.url : typeof input === 'string' ? input : 'url' in input ? input.url : input.href;
+  if (upstreamStatus === 503 || upstreamStatus === 429) {
+    const retryAfter = parseRetryAfter(response.headers.get('retry-after'), { max: 86_400 });
+    return new ServiceUnavailableError({ upstream: name, upstreamStatus, retryAfter, url });
+  }
+  if (upstreamStatus === 504) return new GatewayTimeoutError({ upstream: name, upstreamStatus, url });
+  return new BadGatewayError({ upstream: name, upstreamStatus, url, code: 'UPSTREAM_ERROR_STATUS' });
+}
+
+interface TagContext {
+  readonly deadline: AbortSignal | undefined;
+  readonly parent: AbortSignal | undefined;
+  readonly breaker: BreakerLike | undefined;
+}
+
+function tag(error: unknown, upstream: string, { deadline, parent, breaker }: TagContext): unknown {
+  if (parent?.aborted === true) return error;
+  if (isUpstreamError(error) && error.upstream !== undefined) return error;
+  if (deadline?.aborted === true) return new GatewayTimeoutError({ upstream, cause: error });
+  const classification = classify(error);
+  switch (classification.status) {
+    case 502:
+      return new BadGatewayError({
+        upstream,
+        cause: error,
+        code: classification.code as BadGatewayCode,
+        upstreamStatus: classification.upstreamStatus,
+      });
+    case 503:
+      return new ServiceUnavailableError({
+        upstream,
+        cause: error,
+        retryAfter: classification.reachedUpstream ? undefined : resetSeconds(breaker),
+      });
+    case 504:
+      return new GatewayTimeoutError({ upstream, cause: error });
+    default:
+      return error;
+  }
+}
+
+function resetSeconds(breaker: BreakerLike | undefined): number | undefined {
+  if (breaker === undefined) return undefined;
+  const ms =
+    'options' in breaker ? breaker.options.resetTimeout : 'resetTimeout' in breaker ? breaker.resetTimeout : breaker.halfOpenAfter;
+  return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? Math.ceil(ms / 1000) : undefined;
+}
+
+function ignore(): void {}
