@@ -75,6 +75,8 @@ interface Signal {
   weak?: boolean;
   /** An application's deliberate 502/503/504 without a specific code: the cause may refine it. */
   refinable?: boolean;
+  /** The application named a 502 code on purpose: deeper errors refine only its details. */
+  explicitCode?: boolean;
   expose?: boolean;
   detail?: string | undefined;
   errors?: ProblemFieldError[] | undefined;
@@ -207,7 +209,7 @@ export function classify(error: unknown, request?: ClassifyRequest, options?: Cl
   try {
     return decide(error, request, options);
   } catch {
-    return finish({ status: 500, code: 'INTERNAL_ERROR' }, undefined, request, options);
+    return finish({ status: 500, code: 'INTERNAL_ERROR' }, { request, options });
   }
 }
 
@@ -221,7 +223,7 @@ function decide(error: unknown, request: ClassifyRequest | undefined, options: C
         const override = runMapper(mapper, node, request);
         if (override === undefined) continue;
         if (isValidStatus(override.status) || (typeof override.code === 'string' && CODE_INFO[override.code] !== undefined)) {
-          return fromOverride(override, nodes, request, options);
+          return fromOverride(override, nodes, { request, options });
         }
         refinement ??= override;
       }
@@ -239,7 +241,7 @@ function decide(error: unknown, request: ClassifyRequest | undefined, options: C
     if (retryAfter === undefined && found.retryAfter !== undefined) retryAfter = found.retryAfter;
     if (chosen !== undefined) {
       // An application's deliberate 502/503/504 keeps its status; a deeper error of the same status says why.
-      if (found.status === chosen.status && !found.weak && !found.refinable) {
+      if (found.status === chosen.status && !found.weak && !found.refinable && (!chosen.explicitCode || found.code === chosen.code)) {
         chosen = {
           ...chosen,
           code: found.code,
@@ -262,9 +264,7 @@ function decide(error: unknown, request: ClassifyRequest | undefined, options: C
   const verdict = chosen ?? weak ?? { status: 500, code: 'INTERNAL_ERROR', proxyError: 'proxy_internal_error' as const };
   const result = finish(
     retryAfter !== undefined && (verdict as Signal).retryAfter === undefined ? { ...verdict, retryAfter } : verdict,
-    upstream,
-    request,
-    options,
+    { request, options, upstream },
   );
   return refinement === undefined ? result : { ...result, ...refinement };
 }
@@ -431,21 +431,35 @@ function fromUpstreamStatus(status: number, headers: unknown): Signal {
 
 function fromUpstreamError(node: Record<string, unknown>): Signal {
   const status = node['status'] as number;
-  const code = node['code'];
+  const explicit = node['code'];
   const upstreamStatus = typeof node['upstreamStatus'] === 'number' ? node['upstreamStatus'] : undefined;
-  const base: Signal = {
+  const code =
+    typeof explicit === 'string' ? explicit : status === 502 ? (upstreamStatus === undefined ? BAD : STATUS) : status === 503 ? UNAVAILABLE : TIMEOUT;
+  const defaults = EXPLICIT_DEFAULTS[code];
+  return {
     status,
-    code: typeof code === 'string' ? code : status === 502 ? (upstreamStatus === undefined ? BAD : STATUS) : status === 503 ? UNAVAILABLE : TIMEOUT,
-    reached: upstreamStatus !== undefined || status !== 503 ? true : undefined,
+    code,
+    proxyError: defaults?.proxyError,
+    reached: upstreamStatus !== undefined ? true : defaults?.reached,
     upstreamStatus,
     retryAfter: node['retryAfter'],
-    refinable: status !== 502 || typeof code !== 'string',
+    // A deeper error of the same status may say why: a refused connection, a connect timeout.
+    refinable: upstreamStatus === undefined,
+    explicitCode: status === 502 && typeof explicit === 'string',
     detail: typeof node['detail'] === 'string' ? truncate(node['detail']) : undefined,
   };
-  base.proxyError = base.code === BAD ? 'http_protocol_error' : status === 503 ? 'destination_unavailable' : status === 504 ? 'http_response_timeout' : undefined;
-  if (upstreamStatus !== undefined) base.refinable = false;
-  return base;
 }
+
+/** What an application's error of a given code means when nothing deeper says more. */
+const EXPLICIT_DEFAULTS: Readonly<Record<string, Pick<Signal, 'proxyError' | 'reached'>>> = {
+  [UNREACHABLE]: { proxyError: 'destination_unavailable', reached: false },
+  [LOST]: { proxyError: 'connection_terminated', reached: true },
+  [TLS]: { proxyError: 'tls_protocol_error', reached: false },
+  [BAD]: { proxyError: 'http_protocol_error', reached: true },
+  [STATUS]: { proxyError: undefined, reached: true },
+  [TIMEOUT]: { proxyError: 'http_response_timeout', reached: true },
+  [UNAVAILABLE]: { proxyError: 'destination_unavailable', reached: undefined },
+};
 
 /** Errors meant as this service's own response: http-errors, Boom, NestJS, Hono, Fastify, body-parser. */
 function ownStatus(node: Record<string, unknown>): Signal | undefined {
@@ -524,12 +538,14 @@ function upstreamName(node: unknown): string | undefined {
   }
 }
 
-function finish(
-  verdict: Signal | { status: number; code: string; proxyError?: ProxyErrorType },
-  upstream: string | undefined,
-  request: ClassifyRequest | undefined,
-  options: ClassifyOptions | undefined,
-): Classification {
+interface Context {
+  readonly request: ClassifyRequest | undefined;
+  readonly options: ClassifyOptions | undefined;
+  readonly upstream?: string | undefined;
+}
+
+function finish(verdict: Signal | { status: number; code: string; proxyError?: ProxyErrorType }, context: Context): Classification {
+  const { request, options, upstream } = context;
   const signal = verdict as Signal;
   const { status, code } = signal;
   const reachedUpstream = signal.reached !== false;
@@ -571,12 +587,7 @@ export function isIdempotent(request: ClassifyRequest): boolean {
   return key !== undefined && key.length > 0;
 }
 
-function fromOverride(
-  override: ClassificationOverride,
-  nodes: unknown[],
-  request: ClassifyRequest | undefined,
-  options: ClassifyOptions | undefined,
-): Classification {
+function fromOverride(override: ClassificationOverride, nodes: unknown[], context: Context): Classification {
   const code = typeof override.code === 'string' && override.code.length > 0 ? override.code : codeForStatus(override.status!);
   const status = isValidStatus(override.status) ? override.status : CODE_INFO[code]!.status;
   let upstream = override.upstream;
@@ -593,9 +604,7 @@ function fromOverride(
       detail: override.detail,
       errors: override.errors ? [...override.errors] : undefined,
     } as Signal,
-    upstream,
-    request,
-    options,
+    { ...context, upstream },
   );
   return {
     ...base,

@@ -1,0 +1,37 @@
+import { expect, it } from 'vitest';
+import * as core from './index.js';
+import * as upstream from './upstream.js';
+
+it('pins the public API of the main entry', () => {
+  expect(Object.keys(core).sort()).toMatchInlineSnapshot(`
+    [
+      "BadGatewayError",
+      "DEFAULT_REQUEST_ID_PATTERN",
+      "GatewayTimeoutError",
+      "STALE_HEADERS",
+      "ServiceUnavailableError",
+      "UpstreamError",
+      "classify",
+      "defineConventions",
+      "describeError",
+      "isUpstreamError",
+      "isValidRequestId",
+      "logToConsole",
+      "maskSecrets",
+      "parseRetryAfter",
+      "problemResponse",
+      "renderProblem",
+      "resolveRequestId",
+      "toLogEntry",
+    ]
+  `);
+});
+
+it('pins the public API of ./upstream', () => {
+  expect(Object.keys(upstream).sort()).toMatchInlineSnapshot(`
+    [
+      "fetchUpstream",
+      "withUpstream",
+    ]
+  `);
+});

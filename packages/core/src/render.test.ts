@@ -1,0 +1,291 @@
+import createHttpError from 'http-errors';
+import { describe, expect, it, vi } from 'vitest';
+import { defineConventions } from './conventions.js';
+import type { ErrorReport } from './conventions.js';
+import { BadGatewayError, ServiceUnavailableError } from './errors.js';
+import { renderProblem, STALE_HEADERS, toLogEntry } from './render.js';
+import type { Problem } from './render.js';
+
+const production = defineConventions({ mode: 'production', onError: false });
+const development = defineConventions({ mode: 'development', onError: false });
+
+function errno(code: string, message = `${code} failure`, extra: Record<string, unknown> = {}): Error {
+  return Object.assign(new Error(message), { code, ...extra });
+}
+
+function json(problem: Problem): Record<string, unknown> {
+  return JSON.parse(problem.body ?? 'null') as Record<string, unknown>;
+}
+
+describe('renderProblem: body', () => {
+  it('is an RFC 9457 problem with the extension members', () => {
+    const problem = renderProblem(
+      errno('ECONNREFUSED'),
+      { method: 'GET', url: '/orders/7?token=abc', headers: { 'x-request-id': 'req-1' } },
+      production,
+    );
+    expect(problem.status).toBe(502);
+    expect(json(problem)).toEqual({
+      type: 'urn:gateway-errors:upstream-unreachable',
+      title: 'Upstream Unreachable',
+      status: 502,
+      detail: 'An upstream service could not be reached.',
+      instance: '/orders/7',
+      code: 'UPSTREAM_UNREACHABLE',
+      requestId: 'req-1',
+      retryable: true,
+    });
+    expect(Object.keys(json(problem))[0]).toBe('type');
+  });
+
+  it('uses the configured type base, and about:blank for status-only problems', () => {
+    const conventions = defineConventions({ typeBase: 'https://errors.example.com/', onError: false });
+    expect(json(renderProblem(errno('ETIMEDOUT'), { url: '/' }, conventions)).type).toBe('https://errors.example.com/upstream-timeout');
+    expect(json(renderProblem(createHttpError(404), { url: '/' }, conventions)).type).toBe('about:blank');
+  });
+
+  it('keeps the safe message and errors of a 4xx', () => {
+    const body = json(renderProblem(createHttpError(404, 'No such order'), { url: '/orders/9' }, production));
+    expect(body).toMatchObject({ status: 404, title: 'Not Found', detail: 'No such order', code: 'NOT_FOUND', retryable: false });
+  });
+
+  it("shows an application's public detail, never its message", () => {
+    const body = json(renderProblem(new ServiceUnavailableError({ detail: 'Search is being re-indexed.', upstream: 'search' }), { url: '/' }, production));
+    expect(body['detail']).toBe('Search is being re-indexed.');
+    expect(body['upstream']).toBeUndefined();
+    expect(body['retryAfter']).toBe(5);
+  });
+
+  it('names the upstream when asked to', () => {
+    const conventions = defineConventions({ exposeUpstream: true, onError: false });
+    expect(json(renderProblem(new BadGatewayError({ upstream: 'payments' }), { url: '/' }, conventions))['upstream']).toBe('payments');
+  });
+
+  it("adds the W3C trace-id beside the request ID", () => {
+    const headers = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+    expect(json(renderProblem(new Error('x'), { headers }, production))['traceId']).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    for (const bad of ['00-00000000000000000000000000000000-00f067aa0ba902b7-01', 'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'garbage']) {
+      expect(json(renderProblem(new Error('x'), { headers: { traceparent: bad } }, production))['traceId']).toBeUndefined();
+    }
+  });
+
+  it('has no body for HEAD, and the same headers', () => {
+    const get = renderProblem(errno('ECONNRESET'), { method: 'GET', url: '/', id: 'r-1' }, production);
+    const head = renderProblem(errno('ECONNRESET'), { method: 'HEAD', url: '/', id: 'r-1' }, production);
+    expect(head.body).toBeNull();
+    expect(head.headers).toEqual(get.headers);
+  });
+
+  it('percent-encodes an instance path that is not plain URL text', () => {
+    const body = json(renderProblem(new Error('x'), { url: '/a b/<script>"x"?q=1' }, production));
+    expect(body['instance']).toBe('/a%20b/%3Cscript%3E%22x%22');
+    expect(json(renderProblem(new Error('x'), { url: 'http://internal.host:8080/p?x' }, production))['instance']).toBe('/p');
+  });
+});
+
+describe('renderProblem: headers', () => {
+  it('sets content type, no-store, nosniff, the request ID and Proxy-Status', () => {
+    const problem = renderProblem(errno('ECONNREFUSED'), { url: '/', headers: { 'x-request-id': 'req-2' } }, production);
+    expect(problem.headers).toEqual({
+      'content-type': 'application/problem+json; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'x-request-id': 'req-2',
+      'proxy-status': 'gateway-errors; error=connection_refused',
+    });
+  });
+
+  it('sends Retry-After on every 503', () => {
+    expect(renderProblem(errno('EOPENBREAKER'), { url: '/' }, production).headers['retry-after']).toBe('5');
+    expect(renderProblem(new ServiceUnavailableError({ retryAfter: 42 }), { url: '/' }, production).headers['retry-after']).toBe('42');
+  });
+
+  it("passes an upstream's status and Retry-After on, capped", () => {
+    const upstream = Object.assign(new Error('Request failed with status code 503'), {
+      isAxiosError: true,
+      response: { status: 503, headers: { 'retry-after': '600' } },
+    });
+    const problem = renderProblem(upstream, { url: '/' }, production);
+    expect(problem.headers['retry-after']).toBe('120');
+    expect(problem.headers['proxy-status']).toBe('gateway-errors; received-status=503');
+  });
+
+  it('uses the configured request ID header, proxy name, or none', () => {
+    const conventions = defineConventions({ requestIdHeader: 'x-correlation-id', proxyName: 'edge-api', onError: false });
+    const problem = renderProblem(errno('ECONNRESET'), { url: '/', headers: { 'x-correlation-id': 'c-1' } }, conventions);
+    expect(problem.headers['x-correlation-id']).toBe('c-1');
+    expect(problem.headers['proxy-status']).toBe('edge-api; error=connection_terminated');
+    const off = defineConventions({ proxyStatus: false, onError: false });
+    expect(renderProblem(errno('ECONNRESET'), { url: '/' }, off).headers['proxy-status']).toBeUndefined();
+  });
+
+  it('sends no Proxy-Status for a client error', () => {
+    expect(renderProblem(createHttpError(400), { url: '/' }, production).headers['proxy-status']).toBeUndefined();
+  });
+
+  it('lists the stale headers an adapter must remove', () => {
+    expect(STALE_HEADERS).toContain('content-length');
+    expect(STALE_HEADERS).toContain('etag');
+    expect(STALE_HEADERS).not.toContain('vary');
+    expect(STALE_HEADERS).not.toContain('access-control-allow-origin');
+  });
+});
+
+describe('renderProblem: content negotiation', () => {
+  const cases: Array<[string | undefined, string]> = [
+    [undefined, 'application/problem+json; charset=utf-8'],
+    ['*/*', 'application/problem+json; charset=utf-8'],
+    ['application/json', 'application/problem+json; charset=utf-8'],
+    ['application/problem+json', 'application/problem+json; charset=utf-8'],
+    ['text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'text/html; charset=utf-8'],
+    ['text/plain', 'text/plain; charset=utf-8'],
+    ['application/json, text/html;q=0.5', 'application/problem+json; charset=utf-8'],
+    ['text/html;q=0, */*', 'application/problem+json; charset=utf-8'],
+    ['image/png', 'application/problem+json; charset=utf-8'],
+  ];
+
+  it.each(cases)('Accept %s → %s', (accept, type) => {
+    const headers = accept === undefined ? {} : { accept };
+    expect(renderProblem(errno('ECONNRESET'), { url: '/', headers }, production).headers['content-type']).toBe(type);
+  });
+
+  it('escapes everything in the HTML page', () => {
+    const problem = renderProblem(createHttpError(400, '<img src=x onerror=alert(1)>'), { url: '/', headers: { accept: 'text/html' } }, production);
+    expect(problem.body).not.toContain('<img');
+    expect(problem.body).toContain('&#60;img');
+    expect(problem.headers['content-security-policy']).toBe("default-src 'none'");
+  });
+
+  it('writes plain text with the request ID', () => {
+    const problem = renderProblem(errno('ETIMEDOUT'), { url: '/', id: 'r-9', headers: { accept: 'text/plain' } }, production);
+    expect(problem.body).toBe('504 Upstream Timeout\n\nAn upstream service did not answer in time.\n\nRequest ID: r-9\n');
+  });
+});
+
+describe('renderProblem: modes', () => {
+  it('development adds a masked debug member', () => {
+    const cause = errno('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.7:5432');
+    const error = Object.assign(new Error('GET https://bob:hunter2@api.internal/x?token=t0k3n failed', { cause }), {
+      config: { url: 'https://api.internal/x?api_key=k3y', headers: { Authorization: 'Bearer s3cr3t' } },
+    });
+    const problem = renderProblem(error, { url: '/', headers: { accept: 'application/json' } }, development);
+    const body = json(problem);
+    expect(body['debug']).toMatchObject({ name: 'Error', causes: [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.0.7:5432' }] });
+    expect(problem.body).not.toMatch(/hunter2|t0k3n|k3y|s3cr3t/);
+    expect(problem.body).toContain('api.internal');
+    expect(problem.headers['proxy-status']).toContain('details=');
+  });
+
+  it('production never shows a debug member', () => {
+    expect(json(renderProblem(new Error('x'), { url: '/' }, production))['debug']).toBeUndefined();
+  });
+});
+
+describe('renderProblem: redaction in production', () => {
+  const SECRETS = ['s3cr3t-pw', 'tok-SECRET', 'db.internal.example', '10.20.30.40', '54321', '/srv/app/secret-path.js', 'SELECT * FROM users', 'auth-SECRET'];
+  const message = `connect to postgres://admin:s3cr3t-pw@db.internal.example:54321/app?token=tok-SECRET (10.20.30.40) at /srv/app/secret-path.js running SELECT * FROM users with Authorization: Bearer auth-SECRET`;
+
+  function withSecrets(error: Error): Error {
+    error.stack = `${error.name}: ${message}\n    at query (/srv/app/secret-path.js:54321:1)`;
+    return Object.assign(error, {
+      cause: Object.assign(new Error(message), { address: '10.20.30.40', port: 54321, hostname: 'db.internal.example' }),
+      config: { url: `http://db.internal.example:54321/?token=tok-SECRET` },
+      sql: 'SELECT * FROM users',
+    });
+  }
+
+  const codes: Array<[string, () => Error]> = [
+    ['UPSTREAM_UNREACHABLE', () => errno('ECONNREFUSED', message)],
+    ['UPSTREAM_CONNECTION_LOST', () => errno('ECONNRESET', message)],
+    ['UPSTREAM_TLS_FAILURE', () => errno('CERT_HAS_EXPIRED', message)],
+    ['UPSTREAM_BAD_RESPONSE', () => errno('HPE_INVALID_CONSTANT', message)],
+    ['UPSTREAM_ERROR_STATUS', () => Object.assign(new Error(message), { isAxiosError: true, response: { status: 500, headers: {} } })],
+    ['UPSTREAM_TIMEOUT', () => errno('UND_ERR_HEADERS_TIMEOUT', message)],
+    ['UPSTREAM_UNAVAILABLE', () => errno('EOPENBREAKER', message)],
+    ['INTERNAL_ERROR', () => new Error(message)],
+    ['CLIENT_CLOSED_REQUEST', () => Object.assign(new Error(message), { name: 'AbortError' })],
+    ['UPSTREAM_UNAVAILABLE (application error)', () => new ServiceUnavailableError({ upstream: 'db', cause: new Error(message), url: `http://db.internal.example:54321/` })],
+  ];
+
+  for (const [code, make] of codes) {
+    for (const accept of ['application/json', 'text/html', 'text/plain']) {
+      it(`${code} as ${accept} leaks nothing`, () => {
+        const problem = renderProblem(withSecrets(make()), { method: 'POST', url: '/orders', headers: { accept } }, production);
+        expect(problem.classification.code).toBe(code.split(' ')[0]);
+        const everything = `${problem.body} ${Object.entries(problem.headers).join(' ')}`;
+        for (const secret of SECRETS) expect(everything).not.toContain(secret);
+        expect(everything).not.toContain(message.slice(0, 20));
+      });
+    }
+  }
+
+  it('development still masks passwords, tokens and authorization values', () => {
+    for (const [, make] of codes) {
+      const problem = renderProblem(withSecrets(make()), { url: '/', headers: { accept: 'application/json' } }, development);
+      for (const secret of ['s3cr3t-pw', 'tok-SECRET', 'auth-SECRET']) expect(problem.body).not.toContain(secret);
+      expect(problem.body).toContain('db.internal.example');
+    }
+  });
+});
+
+describe('renderProblem: reporting', () => {
+  it('calls onError every time with the original error and the request ID', () => {
+    const reports: ErrorReport[] = [];
+    const conventions = defineConventions({ onError: (report) => void reports.push(report) });
+    const error = errno('ECONNRESET');
+    renderProblem(error, { method: 'post', url: '/pay?x=1', id: 'r-7' }, conventions);
+    renderProblem(createHttpError(404), { method: 'GET', url: '/x', id: 'r-8' }, conventions);
+    expect(reports).toHaveLength(2);
+    expect(reports[0]).toMatchObject({ error, requestId: 'r-7', method: 'POST', path: '/pay' });
+    expect(reports[0]?.classification.code).toBe('UPSTREAM_CONNECTION_LOST');
+  });
+
+  it('a hook that throws or rejects never breaks the response', async () => {
+    const throwing = defineConventions({
+      onError: () => {
+        throw new Error('logger down');
+      },
+    });
+    expect(renderProblem(errno('ECONNRESET'), { url: '/' }, throwing).status).toBe(502);
+    const rejecting = defineConventions({ onError: () => Promise.reject(new Error('logger down')) });
+    expect(renderProblem(errno('ECONNRESET'), { url: '/' }, rejecting).status).toBe(502);
+    await new Promise((resolve) => setTimeout(resolve, 10)); // an unhandled rejection would fail the run
+  });
+
+  it("uses the adapter's logger when no hook is set, and stderr as the last resort", () => {
+    const log = vi.fn();
+    renderProblem(errno('ECONNRESET'), { url: '/', log }, defineConventions({}));
+    expect(log).toHaveBeenCalledOnce();
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      renderProblem(errno('ECONNRESET'), { url: '/', id: 'r-1' }, defineConventions({}));
+      renderProblem(createHttpError(404), { url: '/', id: 'r-2' }, defineConventions({}));
+      expect(spy).toHaveBeenCalledOnce();
+      const line = JSON.parse(String(spy.mock.calls[0]?.[0])) as Record<string, unknown>;
+      expect(line).toMatchObject({ level: 'error', requestId: 'r-1', status: 502, code: 'UPSTREAM_CONNECTION_LOST' });
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('the log entry keeps the full error, masked', () => {
+    const error = new Error('GET https://u:pw@x.test/?token=abc failed', { cause: errno('ECONNRESET') });
+    const entry = toLogEntry({ error, classification: renderProblem(error, { url: '/' }, production).classification, requestId: 'r', method: 'GET', path: '/' });
+    expect(entry.err.message).toBe('GET https://***@x.test/?token=*** failed');
+    expect(entry.err.causes?.[0]?.code).toBe('ECONNRESET');
+    expect(entry.err.stack?.length).toBeGreaterThan(0);
+  });
+});
+
+describe('renderProblem: request IDs', () => {
+  it('replaces a hostile incoming ID and never lets CR/LF through', () => {
+    const problem = renderProblem(new Error('x'), { url: '/', headers: { 'x-request-id': 'a\r\nSet-Cookie: x=1' } }, production);
+    expect(problem.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(problem.headers['x-request-id']).toBe(problem.requestId);
+  });
+
+  it('validates an ID the adapter passes in', () => {
+    expect(renderProblem(new Error('x'), { url: '/', id: 'ok-1' }, production).requestId).toBe('ok-1');
+    expect(renderProblem(new Error('x'), { url: '/', id: 'bad\nid' }, production).requestId).not.toContain('\n');
+  });
+});
