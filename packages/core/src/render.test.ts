@@ -40,8 +40,8 @@ describe('renderProblem: body', () => {
 
   it('uses the configured type base, and about:blank for status-only problems', () => {
     const conventions = defineConventions({ typeBase: 'https://errors.example.com/', onError: false });
-    expect(json(renderProblem(errno('ETIMEDOUT'), { url: '/' }, conventions)).type).toBe('https://errors.example.com/upstream-timeout');
-    expect(json(renderProblem(createHttpError(404), { url: '/' }, conventions)).type).toBe('about:blank');
+    expect(json(renderProblem(errno('ETIMEDOUT'), { url: '/' }, conventions))['type']).toBe('https://errors.example.com/upstream-timeout');
+    expect(json(renderProblem(createHttpError(404), { url: '/' }, conventions))['type']).toBe('about:blank');
   });
 
   it('keeps the safe message and errors of a 4xx', () => {

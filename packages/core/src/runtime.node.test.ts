@@ -3,9 +3,10 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import vm from 'node:vm';
+import * as vm from 'node:vm';
 import { build } from 'esbuild';
 import type { Plugin } from 'esbuild';
+import type * as Core from './index.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -31,12 +32,12 @@ async function bundle(entry: string, format: 'esm' | 'iife'): Promise<string> {
     write: false,
     platform: 'neutral',
     format,
-    globalName: format === 'iife' ? 'gatewayErrors' : undefined,
+    ...(format === 'iife' ? { globalName: 'gatewayErrors' } : {}),
     target: 'es2022',
     plugins: [noNodeBuiltins],
     logLevel: 'silent',
   });
-  return result.outputFiles[0]!.text;
+  return result.outputFiles![0]!.text;
 }
 
 /** Only what the Web platform (a Worker, Deno, Bun) offers: no process, Buffer, require or module. */
@@ -95,9 +96,8 @@ describe('errors are recognised by brand, not instanceof', () => {
     const code = await bundle('index.ts', 'esm');
     writeFileSync(join(dir, 'a.mjs'), code);
     writeFileSync(join(dir, 'b.mjs'), code);
-    type Core = typeof import('./index.js');
-    const a = (await import(pathToFileURL(join(dir, 'a.mjs')).href)) as Core;
-    const b = (await import(pathToFileURL(join(dir, 'b.mjs')).href)) as Core;
+    const a = (await import(pathToFileURL(join(dir, 'a.mjs')).href)) as typeof Core;
+    const b = (await import(pathToFileURL(join(dir, 'b.mjs')).href)) as typeof Core;
     const error = new a.ServiceUnavailableError({ upstream: 'search' });
     expect(error instanceof b.ServiceUnavailableError).toBe(false);
     expect(b.ServiceUnavailableError.isInstance(error)).toBe(true);
