@@ -239,6 +239,17 @@ describe('classify: client errors stay 4xx', () => {
     expect(classify(error).errors).toEqual([{ pointer: '#/name', detail: 'name must be string' }]);
   });
 
+  it('keeps the field errors an application attached to its 4xx', () => {
+    const error = createHttpError(422, 'Invalid order', {
+      errors: [{ pointer: '#/name', detail: 'must be a string' }, { path: ['items', 0, 'sku'], message: 'is required' }, 'junk'],
+    });
+    expect(classify(error)).toMatchObject({
+      status: 422,
+      detail: 'Invalid order',
+      errors: [{ pointer: '#/name', detail: 'must be a string' }, { pointer: '#/items/0/sku', detail: 'is required' }],
+    });
+  });
+
   it('a kept 429 is retryable and carries its Retry-After', () => {
     const error = createHttpError(429, { headers: { 'retry-after': '30' } });
     expect(classify(error, POST)).toMatchObject({ status: 429, retryable: true, retryAfter: 30 });

@@ -484,6 +484,7 @@ function ownStatus(node: Record<string, unknown>): Signal | undefined {
     status = typeof node['status'] === 'number' ? node['status'] : node['statusCode'];
     detail = node['message'];
     if (Array.isArray(node['validation'])) errors = fastifyValidation(node['validation'], node['validationContext']);
+    else if (Array.isArray(node['errors'])) errors = fieldErrors(node['errors']);
   }
   if (!isValidStatus(status)) return undefined;
   if (status >= 500) {
@@ -516,6 +517,26 @@ function fastifyValidation(validation: unknown[], context: unknown): ProblemFiel
         ? { pointer: `#${path}`, detail: truncate(`${path === '' ? 'body' : path.slice(1)} ${message}`) }
         : { detail: truncate(`${where}${path} ${message}`) },
     );
+  }
+  return errors;
+}
+
+/** `errors: [{ pointer?, detail }]` (or `{ path, message }`) on an application's own 4xx, e.g. http-errors. */
+function fieldErrors(items: unknown[]): ProblemFieldError[] {
+  const errors: ProblemFieldError[] = [];
+  for (const item of items.slice(0, 100)) {
+    if (typeof item !== 'object' || item === null) continue;
+    const entry = item as Record<string, unknown>;
+    const detail = typeof entry['detail'] === 'string' ? entry['detail'] : entry['message'];
+    if (typeof detail !== 'string') continue;
+    const path = entry['path'];
+    const pointer =
+      typeof entry['pointer'] === 'string'
+        ? entry['pointer']
+        : Array.isArray(path)
+          ? `#/${path.map((part) => String(part).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`
+          : undefined;
+    errors.push(pointer === undefined ? { detail: truncate(detail) } : { pointer: truncate(pointer), detail: truncate(detail) });
   }
   return errors;
 }

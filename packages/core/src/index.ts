@@ -26,6 +26,8 @@ export {
 } from './errors.js';
 export type { BadGatewayCode, UpstreamErrorInit, UpstreamErrorOptions, UpstreamStatus } from './errors.js';
 export type { HeadersLike, HeaderValue } from './headers.js';
+export { logWith, ROUTE_NOT_FOUND, writeProblem } from './node-response.js';
+export type { LoggerLike, NodeResponseLike } from './node-response.js';
 export { problemResponse } from './problem-response.js';
 export { logToConsole, renderProblem, STALE_HEADERS, toLogEntry } from './render.js';
 export type { LogEntry, Problem, ProblemBody, ProblemRequest } from './render.js';

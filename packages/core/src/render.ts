@@ -112,12 +112,7 @@ export function renderProblem(
   const requestId =
     request.id !== undefined && isValidRequestId(request.id, config.requestIdPattern)
       ? request.id
-      : resolveRequestId(headers, {
-          header: config.requestIdHeader,
-          trustIncoming: config.trustIncomingRequestId,
-          pattern: config.requestIdPattern,
-          generate: config.generateRequestId,
-        });
+      : resolveRequestId(headers, config);
   const method = typeof request.method === 'string' ? request.method.toUpperCase() : 'GET';
   const path = pathOf(request.url);
   const classification = classify(error, { method, headers }, config);

@@ -49,19 +49,19 @@ describe('resolveRequestId', () => {
   });
 
   it('trustIncoming: false always generates', () => {
-    expect(resolveRequestId({ 'x-request-id': 'abc' }, { trustIncoming: false })).toMatch(UUID);
+    expect(resolveRequestId({ 'x-request-id': 'abc' }, { trustIncomingRequestId: false })).toMatch(UUID);
   });
 
   it('honours a custom header, pattern and generator', () => {
     let n = 0;
-    const options = { header: 'x-correlation-id', pattern: /^c-\d+$/, generate: () => `c-${++n}` };
+    const options = { requestIdHeader: 'x-correlation-id', requestIdPattern: /^c-\d+$/, generateRequestId: () => `c-${++n}` };
     expect(resolveRequestId({ 'x-correlation-id': 'c-77' }, options)).toBe('c-77');
     expect(resolveRequestId({ 'x-correlation-id': 'nope' }, options)).toBe('c-1');
   });
 
   it('falls back to a UUID when a generator throws or returns something unsafe', () => {
-    expect(resolveRequestId({}, { generate: () => { throw new Error('x'); } })).toMatch(UUID);
-    expect(resolveRequestId({}, { generate: () => 'bad\r\nid' })).toMatch(UUID);
+    expect(resolveRequestId({}, { generateRequestId: () => { throw new Error('x'); } })).toMatch(UUID);
+    expect(resolveRequestId({}, { generateRequestId: () => 'bad\r\nid' })).toMatch(UUID);
   });
 
   it('a pattern cannot let CR, LF or spaces through', () => {

@@ -10,17 +10,18 @@ const HEADER_SAFE = /^[\x21-\x7e]{1,1024}$/;
 /** Options of {@link resolveRequestId}. */
 export interface RequestIdOptions {
   /** Lower-case name of the header that carries the ID. Default `x-request-id`. */
-  readonly header?: string | undefined;
+  readonly requestIdHeader?: string | undefined;
   /** Accept an incoming ID that matches the pattern. Default `true`; `false` always generates. */
-  readonly trustIncoming?: boolean | undefined;
+  readonly trustIncomingRequestId?: boolean | undefined;
   /** What an incoming ID must match. Default {@link DEFAULT_REQUEST_ID_PATTERN}. */
-  readonly pattern?: RegExp | undefined;
+  readonly requestIdPattern?: RegExp | undefined;
   /** Makes a new ID. Default `crypto.randomUUID()`. */
-  readonly generate?: (() => string) | undefined;
+  readonly generateRequestId?: (() => string) | undefined;
 }
 
 /**
  * Returns the incoming request ID when it is safe to echo, or a new one.
+ * `Conventions` from `defineConventions` are valid options as they are.
  * Arrays (a repeated header), empty values, CR, LF, spaces, control and
  * non-ASCII characters never pass.
  *
@@ -30,11 +31,11 @@ export interface RequestIdOptions {
  * ```
  */
 export function resolveRequestId(headers: HeadersLike | null | undefined, options?: RequestIdOptions): string {
-  if (options?.trustIncoming !== false) {
-    const incoming = readHeader(headers, options?.header ?? 'x-request-id');
-    if (typeof incoming === 'string' && isValidRequestId(incoming, options?.pattern)) return incoming;
+  if (options?.trustIncomingRequestId !== false) {
+    const incoming = readHeader(headers, options?.requestIdHeader ?? 'x-request-id');
+    if (typeof incoming === 'string' && isValidRequestId(incoming, options?.requestIdPattern)) return incoming;
   }
-  return generateRequestId(options?.generate, options?.pattern);
+  return generateRequestId(options?.generateRequestId, options?.requestIdPattern);
 }
 
 /**

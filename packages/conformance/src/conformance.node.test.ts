@@ -1,0 +1,189 @@
+import { defineConventions } from '@gateway-errors/core';
+import type { ErrorReport, Mode } from '@gateway-errors/core';
+import { startFaults } from '@gateway-errors/fault-servers';
+import type { Faults } from '@gateway-errors/fault-servers';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scenarios, shutdownScenarios } from './scenarios.js';
+import type { Scenario } from './scenarios.js';
+import { targets } from './targets.js';
+import type { RunningTarget, Target } from './targets.js';
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly text: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const VOLATILE = ['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'etag'];
+const SECRETS = ['tok-SECRET', 'auth-SECRET', '127.0.0.1', 'ECONNREFUSED', 'ECONNRESET', 'fetch failed', 'node:', '.js:', '.ts:'];
+const MODES: readonly Mode[] = ['production', 'development'];
+
+/** Answers by scenario, mode and target, for the cross-adapter comparison at the end. */
+const answers = new Map<string, Map<string, Answer>>();
+
+let faults: Faults;
+
+beforeAll(async () => {
+  faults = await startFaults();
+});
+
+afterAll(async () => {
+  shutdownScenarios();
+  await faults.close();
+});
+
+async function send(url: string, scenario: Scenario): Promise<Answer> {
+  const { method, path = `/s/${scenario.name}`, headers = {}, body } = scenario.request;
+  const agent = request(url);
+  let call = method === 'HEAD' ? agent.head(path) : method === 'POST' ? agent.post(path) : agent.get(path);
+  for (const [name, value] of Object.entries(headers)) call = call.set(name, value);
+  // Keep the raw text of every content type, problem+json included.
+  call = call.buffer(true).parse((res, callback) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => (text += chunk));
+    res.on('end', () => callback(null, text));
+  });
+  const response = await (body === undefined ? call : call.send(body));
+  const text: unknown = response.body;
+  return { status: response.status, headers: response.headers as Record<string, string>, text: typeof text === 'string' ? text : '' };
+}
+
+function check(answer: Answer, scenario: Scenario, mode: Mode): void {
+  const { expected } = scenario;
+  expect(answer.status).toBe(expected.status);
+  expect(answer.headers['content-type']).toBe(expected.contentType);
+  expect(answer.headers['cache-control']).toBe('no-store');
+  expect(answer.headers['x-content-type-options']).toBe('nosniff');
+  const id = answer.headers['x-request-id'];
+  if (expected.requestId === 'generated') expect(id).toMatch(UUID);
+  else expect(id).toBe(expected.requestId);
+  if (expected.retryAfter !== undefined) expect(answer.headers['retry-after']).toBe(expected.retryAfter);
+  if (expected.status === 503) expect(answer.headers['retry-after']).toMatch(/^\d+$/);
+  if (expected.proxyStatus !== undefined) {
+    if (mode === 'production') expect(answer.headers['proxy-status']).toBe(expected.proxyStatus);
+    else expect(answer.headers['proxy-status']?.startsWith(expected.proxyStatus)).toBe(true);
+  }
+  if (expected.status < 500) expect(answer.headers['proxy-status']).toBeUndefined();
+
+  if (scenario.request.method === 'HEAD') {
+    expect(answer.text).toBe('');
+    return;
+  }
+  if (expected.contentType !== 'application/problem+json; charset=utf-8') {
+    expect(answer.text).toContain(String(expected.status));
+    expect(answer.text).toContain(id);
+    return;
+  }
+  const body = JSON.parse(answer.text) as Record<string, unknown>;
+  expect(body).toMatchObject({ status: expected.status, code: expected.code, requestId: id });
+  expect(body['type']).toEqual(expect.any(String));
+  expect(body['title']).toEqual(expect.any(String));
+  expect(body['instance']).toBe((scenario.request.path ?? `/s/${scenario.name}`).split('?')[0]);
+  if (expected.retryable !== undefined) expect(body['retryable']).toBe(expected.retryable);
+  if (expected.retryAfter !== undefined) expect(body['retryAfter']).toBe(Number(expected.retryAfter));
+  if (expected.detail !== undefined) expect(body['detail']).toBe(expected.detail);
+  if (expected.errors === true) expect(body['errors']).toEqual(expect.arrayContaining([expect.objectContaining({ detail: expect.any(String) })]));
+  if (mode === 'production') {
+    expect(body['debug']).toBeUndefined();
+    if (expected.status >= 500) {
+      const everything = `${answer.text} ${JSON.stringify(answer.headers)}`;
+      for (const secret of [...SECRETS, ...Object.values(ports())]) expect(everything).not.toContain(secret);
+    }
+  } else if (expected.status >= 500) {
+    expect(body['debug']).toMatchObject({ name: expect.any(String) });
+    expect(answer.text).not.toMatch(/tok-SECRET|auth-SECRET/);
+  }
+}
+
+/** Port numbers of the fault servers: none may appear in a production 5xx. */
+function ports(): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const [name, url] of Object.entries(faults)) {
+    if (typeof url === 'string') found[name] = `:${new URL(url).port}`;
+  }
+  return found;
+}
+
+function record(scenario: Scenario, mode: Mode, target: Target, answer: Answer): void {
+  const key = `${scenario.name} (${mode})`;
+  let byTarget = answers.get(key);
+  if (byTarget === undefined) answers.set(key, (byTarget = new Map()));
+  byTarget.set(target.name, answer);
+}
+
+describe.each(targets)('$name', (target) => {
+  describe.each(MODES)('%s', (mode) => {
+    let app: RunningTarget;
+    const reports: ErrorReport[] = [];
+
+    beforeAll(async () => {
+      app = await target.start(defineConventions({ mode, onError: (report) => void reports.push(report) }), faults);
+    });
+
+    afterAll(async () => {
+      await app.close();
+    });
+
+    it.each(scenarios)('$name', async (scenario) => {
+      const before = reports.length;
+      const answer = await send(app.url, scenario);
+      check(answer, scenario, mode);
+      record(scenario, mode, target, answer);
+      // The full error reaches the logging hook once, with the request ID the client saw.
+      const mine = reports.slice(before);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]?.requestId).toBe(answer.headers['x-request-id']);
+      expect(mine[0]?.classification.status).toBe(scenario.expected.status);
+    });
+  });
+});
+
+describe('every adapter gives the same answer', () => {
+  function normalise(answer: Answer, target: Target): Answer {
+    const headers: Record<string, string> = {};
+    const generated = answer.headers['x-request-id'];
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (VOLATILE.includes(name) || target.ownHeaders.includes(name)) continue;
+      // Like the body's debug member, development's details name what the framework passed on.
+      headers[name] = name === 'proxy-status' ? value.replace(/; details=.*$/, '') : value;
+    }
+    const text = generated !== undefined && UUID.test(generated) ? answer.text.replaceAll(generated, '<generated>') : answer.text;
+    if (generated !== undefined && UUID.test(generated)) headers['x-request-id'] = '<generated>';
+    return { status: answer.status, headers, text: stripDebug(text) };
+  }
+
+  /** Stack lines and messages in `debug` name framework files; everything else must match. */
+  function stripDebug(text: string): string {
+    if (!text.startsWith('{')) return text.replace(/<pre>[\s\S]*<\/pre>/, '<pre/>');
+    const body = JSON.parse(text) as Record<string, unknown>;
+    if (body['debug'] !== undefined) body['debug'] = '<debug>';
+    return JSON.stringify(body);
+  }
+
+  const identical = scenarios.filter((scenario) => scenario.identical);
+  it.each(identical.flatMap((scenario) => MODES.map((mode) => ({ name: `${scenario.name} (${mode})`, mode }))))('$name', ({ name, mode }) => {
+    const byTarget = answers.get(name);
+    expect(byTarget?.size).toBe(targets.length);
+    const [first, ...rest] = targets;
+    const reference = normalise(byTarget!.get(first!.name)!, first!);
+    for (const target of rest) {
+      const answer = normalise(byTarget!.get(target.name)!, target);
+      expect({ target: target.name, ...answer }).toEqual({ target: target.name, ...reference });
+    }
+    if (mode === 'development') {
+      // Development adds debug details and nothing else.
+      const production = answers.get(name.replace('(development)', '(production)'))?.get(first!.name);
+      expect(production).toBeDefined();
+      const dev = byTarget!.get(first!.name)!;
+      expect(dev.status).toBe(production!.status);
+      if (production!.text.startsWith('{')) {
+        const { debug: _debug, upstream: _upstream, ...rest } = JSON.parse(dev.text) as Record<string, unknown>;
+        const prod = JSON.parse(production!.text) as Record<string, unknown>;
+        expect({ ...rest, requestId: prod['requestId'] }).toEqual(prod);
+      }
+    }
+  });
+});

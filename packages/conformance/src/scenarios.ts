@@ -1,0 +1,231 @@
+import { ServiceUnavailableError } from '@gateway-errors/core';
+import { fetchUpstream, withUpstream } from '@gateway-errors/core/upstream';
+import type { Faults } from '@gateway-errors/fault-servers';
+import axios from 'axios';
+import createHttpError from 'http-errors';
+import CircuitBreaker from 'opossum';
+import { request as undiciRequest } from 'undici';
+
+/** What a route does: call a failing upstream with a real client, and let the error escape. */
+export type RouteAction = (faults: Faults) => Promise<unknown>;
+
+/** The request a scenario sends. */
+export interface ScenarioRequest {
+  readonly method: 'GET' | 'HEAD' | 'POST';
+  /** `/s/<name>` unless given: the route every target mounts for the scenario's action. */
+  readonly path?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** A raw body (sent with its content type in `headers`). */
+  readonly body?: string;
+}
+
+/** What every adapter must answer. */
+export interface Expected {
+  readonly status: number;
+  readonly code: string;
+  readonly retryable?: boolean;
+  readonly retryAfter?: string;
+  readonly proxyStatus?: string;
+  readonly contentType?: string;
+  /** The request ID the response must carry; `generated` means a fresh UUID. */
+  readonly requestId?: string | 'generated';
+  readonly detail?: string;
+  /** The body carries an `errors` array. */
+  readonly errors?: boolean;
+}
+
+export interface Scenario {
+  readonly name: string;
+  /** The action of the `/s/<name>` route, or of `/s/<action>` when it borrows another scenario's. */
+  readonly action?: RouteAction;
+  readonly request: ScenarioRequest;
+  readonly expected: Expected;
+  /**
+   * Whether every adapter must give a byte-identical answer. False only where
+   * the framework decides the input (its own validation errors).
+   */
+  readonly identical: boolean;
+}
+
+const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
+const breakers = new Map<string, CircuitBreaker>();
+
+/** An opossum breaker that is open, as after a run of failures. */
+function openBreaker(): CircuitBreaker {
+  let breaker = breakers.get('open');
+  if (breaker === undefined) {
+    breaker = new CircuitBreaker(async () => 'unreachable', { resetTimeout: 30_000 });
+    breaker.open();
+    breakers.set('open', breaker);
+  }
+  return breaker;
+}
+
+/** Closes the timers of the breakers the scenarios created. */
+export function shutdownScenarios(): void {
+  for (const breaker of breakers.values()) breaker.shutdown();
+  breakers.clear();
+}
+
+export const scenarios: readonly Scenario[] = [
+  {
+    name: 'refused',
+    action: (f) => fetch(`${f.refused}/orders`),
+    request: { method: 'POST', headers: { 'x-request-id': 'conf-refused' } },
+    expected: { status: 502, code: 'UPSTREAM_UNREACHABLE', retryable: true, proxyStatus: 'gateway-errors; error=connection_refused' },
+    identical: true,
+  },
+  {
+    name: 'reset',
+    action: (f) => axios.get(`${f.reset}/orders?token=tok-SECRET`, { headers: { authorization: 'Bearer auth-SECRET' } }),
+    request: { method: 'POST', headers: { 'x-request-id': 'conf-reset' } },
+    expected: { status: 502, code: 'UPSTREAM_CONNECTION_LOST', retryable: false, proxyStatus: 'gateway-errors; error=connection_terminated' },
+    identical: true,
+  },
+  {
+    name: 'reset-idempotent',
+    action: (f) => axios.get(`${f.reset}/orders`),
+    request: { method: 'GET', headers: { 'x-request-id': 'conf-reset-get' } },
+    expected: { status: 502, code: 'UPSTREAM_CONNECTION_LOST', retryable: true },
+    identical: true,
+  },
+  {
+    name: 'garbage',
+    action: (f) => undiciRequest(`${f.garbage}/orders`),
+    request: { method: 'GET', headers: { 'x-request-id': 'conf-garbage' } },
+    expected: { status: 502, code: 'UPSTREAM_BAD_RESPONSE', proxyStatus: 'gateway-errors; error=http_protocol_error' },
+    identical: true,
+  },
+  {
+    name: 'hang-timeout',
+    action: (f) => withUpstream('pricing', (signal) => fetch(`${f.hang}/prices`, { signal }), { timeoutMs: 100 }),
+    request: { method: 'POST', headers: { 'x-request-id': 'conf-hang' } },
+    expected: { status: 504, code: 'UPSTREAM_TIMEOUT', retryable: false, proxyStatus: 'gateway-errors; error=http_response_timeout' },
+    identical: true,
+  },
+  {
+    name: 'tls-self-signed',
+    action: (f) => fetch(`${f.tls}/orders`),
+    request: { method: 'GET', headers: { 'x-request-id': 'conf-tls' } },
+    expected: { status: 502, code: 'UPSTREAM_TLS_FAILURE', retryable: false, proxyStatus: 'gateway-errors; error=tls_certificate_error' },
+    identical: true,
+  },
+  {
+    name: 'upstream-500',
+    action: (f) => axios.get(`${f.status}/status/500`),
+    request: { method: 'GET', headers: { 'x-request-id': 'conf-500' } },
+    expected: { status: 502, code: 'UPSTREAM_ERROR_STATUS', retryable: true, proxyStatus: 'gateway-errors; received-status=500' },
+    identical: true,
+  },
+  {
+    name: 'upstream-404',
+    action: (f) => axios.get(`${f.status}/status/404`),
+    request: { method: 'GET', headers: { 'x-request-id': 'conf-404' } },
+    expected: { status: 502, code: 'UPSTREAM_ERROR_STATUS', retryable: false },
+    identical: true,
+  },
+  {
+    name: 'upstream-503',
+    action: (f) => fetchUpstream('search', `${f.status}/status/503`),
+    request: { method: 'GET', headers: { 'x-request-id': 'conf-503' } },
+    expected: { status: 503, code: 'UPSTREAM_UNAVAILABLE', retryable: true, retryAfter: '7' },
+    identical: true,
+  },
+  {
+    name: 'breaker-open',
+    action: () => openBreaker().fire(),
+    request: { method: 'POST', headers: { 'x-request-id': 'conf-breaker' } },
+    expected: { status: 503, code: 'UPSTREAM_UNAVAILABLE', retryable: true, retryAfter: '5', proxyStatus: 'gateway-errors; error=destination_unavailable' },
+    identical: true,
+  },
+  {
+    name: 'service-unavailable-error',
+    action: () => Promise.reject(new ServiceUnavailableError({ upstream: 'search', retryAfter: 30, detail: 'Search is being re-indexed.' })),
+    request: { method: 'GET', headers: { 'x-request-id': 'conf-sue' } },
+    expected: { status: 503, code: 'UPSTREAM_UNAVAILABLE', retryAfter: '30', detail: 'Search is being re-indexed.' },
+    identical: true,
+  },
+  {
+    name: 'http-error-404',
+    action: () => Promise.reject(createHttpError(404, 'No such order')),
+    request: { method: 'GET', headers: { 'x-request-id': 'conf-http-404' } },
+    expected: { status: 404, code: 'NOT_FOUND', retryable: false, detail: 'No such order' },
+    identical: true,
+  },
+  {
+    name: 'thrown-null',
+    action: () => Promise.reject(null),
+    request: { method: 'GET', headers: { 'x-request-id': 'conf-null' } },
+    expected: { status: 500, code: 'INTERNAL_ERROR', retryable: false },
+    identical: true,
+  },
+  {
+    name: 'thrown-string',
+    action: () => Promise.reject('ECONNREFUSED'),
+    request: { method: 'GET', headers: { 'x-request-id': 'conf-string' } },
+    expected: { status: 500, code: 'INTERNAL_ERROR', retryable: false },
+    identical: true,
+  },
+  {
+    name: 'head',
+    request: { method: 'HEAD', path: '/s/reset-idempotent', headers: { 'x-request-id': 'conf-head' } },
+    expected: { status: 502, code: 'UPSTREAM_CONNECTION_LOST' },
+    identical: true,
+  },
+  {
+    name: 'accept-html',
+    request: { method: 'GET', path: '/s/refused', headers: { 'x-request-id': 'conf-html', accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } },
+    expected: { status: 502, code: 'UPSTREAM_UNREACHABLE', contentType: 'text/html; charset=utf-8' },
+    identical: true,
+  },
+  {
+    name: 'hostile-request-id',
+    request: { method: 'GET', path: '/s/upstream-500', headers: { 'x-request-id': '<script>alert(1)</script>' } },
+    expected: { status: 502, code: 'UPSTREAM_ERROR_STATUS', requestId: 'generated' },
+    identical: true,
+  },
+  {
+    name: 'no-request-id',
+    request: { method: 'GET', path: '/s/upstream-500' },
+    expected: { status: 502, code: 'UPSTREAM_ERROR_STATUS', requestId: 'generated' },
+    identical: true,
+  },
+  {
+    name: 'route-not-found',
+    request: { method: 'GET', path: '/no/such/route', headers: { 'x-request-id': 'conf-404-route' } },
+    expected: { status: 404, code: 'NOT_FOUND', detail: 'No route matches this request.' },
+    identical: true,
+  },
+  {
+    name: 'malformed-json',
+    request: { method: 'POST', path: '/orders', headers: { 'x-request-id': 'conf-json', 'content-type': 'application/json' }, body: '{"name": ' },
+    expected: { status: 400, code: 'BAD_REQUEST', retryable: false },
+    identical: false,
+  },
+  {
+    name: 'validation',
+    request: { method: 'POST', path: '/orders', headers: { 'x-request-id': 'conf-validation', 'content-type': 'application/json' }, body: '{"name": {"first": "Ada"}}' },
+    expected: { status: 400, code: 'BAD_REQUEST', errors: true },
+    identical: false,
+  },
+  {
+    name: 'unsupported-media-type',
+    request: { method: 'POST', path: '/orders', headers: { 'x-request-id': 'conf-415', 'content-type': 'application/x-unknown' }, body: 'name=x' },
+    expected: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+    identical: false,
+  },
+  {
+    name: 'too-large',
+    request: { method: 'POST', path: '/orders', headers: { 'x-request-id': 'conf-413', 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x'.repeat(200_000) }) },
+    expected: { status: 413, code: 'CONTENT_TOO_LARGE' },
+    identical: false,
+  },
+].map((scenario) => ({ ...scenario, expected: { contentType: PROBLEM_JSON, requestId: scenario.request.headers?.['x-request-id'], ...scenario.expected } }));
+
+/** The route actions, by name: every target mounts `/s/:name` on them. */
+export const actions: ReadonlyMap<string, RouteAction> = new Map(
+  scenarios.flatMap((scenario) => (scenario.action === undefined ? [] : [[scenario.name, scenario.action] as const])),
+);
+
+/** The body `/orders` validates: `{ name: string }`, at most 100 kB. */
+export const ORDER_BODY_LIMIT = 100_000;

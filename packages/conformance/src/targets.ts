@@ -1,0 +1,105 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Conventions } from '@gateway-errors/core';
+import { gatewayErrors, notFound, requestId } from '@gateway-errors/express';
+import fastifyGatewayErrors, { genReqId, notFoundHandler } from '@gateway-errors/fastify';
+import type { Faults } from '@gateway-errors/fault-servers';
+import express5 from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import express4 from 'express4';
+import Fastify from 'fastify';
+import createHttpError from 'http-errors';
+import { actions, ORDER_BODY_LIMIT } from './scenarios.js';
+
+/** A running app of one framework, wired the way its adapter's README says. */
+export interface RunningTarget {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** One framework (and version) the conformance suite runs against. */
+export interface Target {
+  readonly name: string;
+  start(conventions: Conventions, faults: Faults): Promise<RunningTarget>;
+  /** Headers the framework sets itself, left out of cross-adapter comparisons. */
+  readonly ownHeaders: readonly string[];
+}
+
+type ExpressModule = typeof express5;
+
+function expressTarget(name: string, express: ExpressModule, { nativeAsync }: { nativeAsync: boolean }): Target {
+  return {
+    name,
+    ownHeaders: ['x-powered-by'],
+    async start(conventions, faults) {
+      const app = express();
+      app.use(requestId(conventions));
+      app.post('/orders', express.json({ limit: ORDER_BODY_LIMIT }), (req: Request, res: Response, next: NextFunction) => {
+        if (!req.is('application/json')) return next(createHttpError(415, 'Send the order as application/json.'));
+        const body = req.body as { name?: unknown } | undefined;
+        if (typeof body?.name !== 'string') {
+          return next(createHttpError(400, 'The order is invalid.', { errors: [{ pointer: '#/name', detail: 'must be a string' }] }));
+        }
+        res.status(201).json({ name: body.name });
+      });
+      app.all('/s/:name', (req: Request, res: Response, next: NextFunction) => {
+        const action = actions.get(String(req.params['name']));
+        if (action === undefined) return next();
+        const done = action(faults).then(() => void res.json({ ok: true }));
+        if (nativeAsync) return done;
+        // Express 4 does not await handlers: pass rejections on as Express 5 does.
+        done.catch((error: unknown) => next(error ?? new Error('Rejected promise')));
+        return undefined;
+      });
+      app.use(notFound(conventions));
+      app.use(gatewayErrors(conventions));
+      const server = await new Promise<Server>((resolve) => {
+        const listening: Server = app.listen(0, '127.0.0.1', () => resolve(listening));
+      });
+      return {
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: () =>
+          new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+          }),
+      };
+    },
+  };
+}
+
+const fastifyTarget: Target = {
+  name: 'fastify@5',
+  ownHeaders: [],
+  async start(conventions, faults) {
+    const app = Fastify({ genReqId: genReqId(conventions), bodyLimit: ORDER_BODY_LIMIT });
+    await app.register(fastifyGatewayErrors, conventions);
+    app.setNotFoundHandler(notFoundHandler(conventions));
+    app.post(
+      '/orders',
+      {
+        schema: {
+          body: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+        },
+      },
+      async (request, reply) => reply.code(201).send(request.body),
+    );
+    app.all('/s/:name', async (request, reply) => {
+      const action = actions.get((request.params as { name: string }).name);
+      if (action === undefined) return reply.callNotFound();
+      await action(faults);
+      return { ok: true };
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    return {
+      url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+      close: () => app.close(),
+    };
+  },
+};
+
+export const targets: readonly Target[] = [
+  expressTarget('express@5', express5, { nativeAsync: true }),
+  expressTarget('express@4', express4 as unknown as ExpressModule, { nativeAsync: false }),
+  fastifyTarget,
+];

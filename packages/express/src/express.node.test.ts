@@ -1,0 +1,211 @@
+import { Writable } from 'node:stream';
+import { defineConventions } from '@gateway-errors/core';
+import type { ErrorReport } from '@gateway-errors/core';
+import express5 from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import express4 from 'express4';
+import { pino } from 'pino';
+import { pinoHttp } from 'pino-http';
+import request from 'supertest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { gatewayErrors, notFound, requestId } from './index.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const refused = () => Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432'), { code: 'ECONNREFUSED' });
+const versions = [
+  ['express@5', express5],
+  ['express@4', express4 as unknown as typeof express5],
+] as const;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe.each(versions)('%s', (_name, express) => {
+  function collecting() {
+    const reports: ErrorReport[] = [];
+    return { reports, conventions: defineConventions({ onError: (report) => void reports.push(report) }) };
+  }
+
+  it('answers with a validated request ID even without requestId()', async () => {
+    const app = express();
+    app.get('/x', (_req, _res, next) => next(refused()));
+    app.use(gatewayErrors({ onError: false }));
+    const hostile = await request(app).get('/x').set('x-request-id', 'a b c');
+    expect(hostile.status).toBe(502);
+    expect(hostile.headers['x-request-id']).toMatch(UUID);
+    const valid = await request(app).get('/x').set('x-request-id', 'abc-123');
+    expect(valid.headers['x-request-id']).toBe('abc-123');
+    expect(JSON.parse(valid.text)).toMatchObject({ requestId: 'abc-123', code: 'UPSTREAM_UNREACHABLE' });
+  });
+
+  it('requestId() sets the header on every response and exposes the ID', async () => {
+    const app = express();
+    app.use(requestId());
+    app.get('/ok', (req, res) => {
+      res.json({ id: (req as Request & { id?: string }).id, local: res.locals['requestId'] });
+    });
+    const response = await request(app).get('/ok').set('x-request-id', 'req-7');
+    expect(response.headers['x-request-id']).toBe('req-7');
+    expect(response.body).toEqual({ id: 'req-7', local: 'req-7' });
+  });
+
+  it('keeps CORS, HSTS and Vary set earlier, and drops headers of the abandoned response', async () => {
+    const app = express();
+    app.use((_req, res, next) => {
+      res.setHeader('access-control-allow-origin', 'https://app.example');
+      res.setHeader('strict-transport-security', 'max-age=63072000');
+      res.setHeader('vary', 'Origin');
+      next();
+    });
+    app.get('/x', (_req, res, next) => {
+      res.setHeader('etag', '"abc"');
+      res.setHeader('content-disposition', 'attachment; filename=report.csv');
+      res.setHeader('cache-control', 'public, max-age=3600');
+      next(refused());
+    });
+    app.use(gatewayErrors({ onError: false }));
+    const response = await request(app).get('/x');
+    expect(response.headers).toMatchObject({
+      'access-control-allow-origin': 'https://app.example',
+      'strict-transport-security': 'max-age=63072000',
+      vary: 'Origin',
+      'cache-control': 'no-store',
+    });
+    expect(response.headers['etag']).toBeUndefined();
+    expect(response.headers['content-disposition']).toBeUndefined();
+  });
+
+  it('works when mounted on a sub-router', async () => {
+    const app = express();
+    const router = express.Router();
+    router.get('/orders/:id', (_req, _res, next) => next(refused()));
+    router.use(gatewayErrors({ onError: false }));
+    app.use('/api/v1', router);
+    const response = await request(app).get('/api/v1/orders/7?debug=1');
+    expect(response.status).toBe(502);
+    expect(JSON.parse(response.text)).toMatchObject({ instance: '/api/v1/orders/7' });
+  });
+
+  it('writes nothing once the response started, hands the error on, and still reports it', async () => {
+    const { reports, conventions } = collecting();
+    let handedOn: unknown;
+    const app = express();
+    app.get('/stream', (_req, res, next) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first half…');
+      setTimeout(() => next(Object.assign(new Error('upstream stream reset'), { code: 'ECONNRESET' })), 5);
+    });
+    app.use(gatewayErrors(conventions));
+    app.use((error: unknown, _req: Request, _res: Response, next: NextFunction) => {
+      // Express's final handler closes the connection; record that the error arrived here.
+      handedOn = error;
+      next(error);
+    });
+    const outcome = await request(app)
+      .get('/stream')
+      .then(
+        (response) => ({ status: response.status, text: response.text }),
+        (error: Error) => ({ error: error.message }),
+      );
+    // The client got the 200 head and a cut-off body (or a socket error), never a problem body.
+    expect(JSON.stringify(outcome)).not.toContain('problem');
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.classification.code).toBe('UPSTREAM_CONNECTION_LOST');
+    expect(handedOn).toBe(reports[0]?.error);
+  });
+
+  it('writes nothing when the client is gone, and still reports it', async () => {
+    const { reports, conventions } = collecting();
+    const app = express();
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    app.get('/slow', (req, _res, next) => {
+      req.socket.destroy();
+      setTimeout(() => {
+        next(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+        finished();
+      }, 10);
+    });
+    app.use(gatewayErrors(conventions));
+    await request(app)
+      .get('/slow')
+      .catch(() => undefined);
+    await done;
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.classification.status).toBe(499);
+  });
+
+  it('turns body-parser errors into 400, 413 and 415 problems', async () => {
+    const app = express();
+    app.post('/orders', express.json({ limit: 100 }), (_req, res) => void res.sendStatus(201));
+    app.use(gatewayErrors({ onError: false }));
+    const malformed = await request(app).post('/orders').set('content-type', 'application/json').send('{"a":');
+    expect(malformed.status).toBe(400);
+    expect(JSON.parse(malformed.text)).toMatchObject({ code: 'BAD_REQUEST', retryable: false });
+    const large = await request(app).post('/orders').set('content-type', 'application/json').send(JSON.stringify({ a: 'x'.repeat(500) }));
+    expect(large.status).toBe(413);
+    const charset = await request(app).post('/orders').set('content-type', 'application/json; charset=koi8-r').send('{}');
+    expect(charset.status).toBe(415);
+    expect(JSON.parse(charset.text)).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+  });
+
+  it('notFound() answers unmatched routes with a problem+json 404', async () => {
+    const app = express();
+    app.use(requestId());
+    app.use(notFound());
+    app.use(gatewayErrors({ onError: false }));
+    const response = await request(app).get('/nowhere').set('x-request-id', 'nf-1');
+    expect(response.status).toBe(404);
+    expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(JSON.parse(response.text)).toMatchObject({ code: 'NOT_FOUND', requestId: 'nf-1', type: 'about:blank' });
+  });
+
+  it('logs each 5xx once through req.log when pino-http is in front, and no 4xx', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        callback();
+      },
+    });
+    const app = express();
+    app.use(requestId());
+    app.use(pinoHttp({ logger: pino(sink), genReqId: (req) => (req as Request & { id: string }).id, autoLogging: false }));
+    app.get('/fail', (_req, _res, next) => next(refused()));
+    app.get('/missing', (_req, _res, next) => next(Object.assign(new Error('nope'), { status: 404 })));
+    app.use(gatewayErrors());
+    await request(app).get('/fail').set('x-request-id', 'log-1');
+    await request(app).get('/missing').set('x-request-id', 'log-2');
+    const errors = lines.filter((line) => line['level'] === 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ requestId: 'log-1', code: 'UPSTREAM_UNREACHABLE', status: 502, req: { id: 'log-1' } });
+    expect(errors[0]?.['err']).toMatchObject({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.1.2.3:5432' });
+  });
+
+  it('logs each 5xx as one JSON line on stderr when there is no req.log', async () => {
+    const stderr = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const app = express();
+    app.get('/fail', (_req, _res, next) => next(refused()));
+    app.get('/bad', (_req, _res, next) => next(Object.assign(new Error('bad input'), { status: 400 })));
+    app.use(gatewayErrors());
+    await request(app).get('/fail').set('x-request-id', 'err-1');
+    await request(app).get('/bad');
+    expect(stderr).toHaveBeenCalledOnce();
+    expect(JSON.parse(String(stderr.mock.calls[0]?.[0]))).toMatchObject({ level: 'error', requestId: 'err-1', code: 'UPSTREAM_UNREACHABLE' });
+  });
+
+  it('keeps serving after a throwing logging hook', async () => {
+    const app = express();
+    app.get('/fail', (_req, _res, next) => next(refused()));
+    app.use(
+      gatewayErrors({
+        onError: () => {
+          throw new Error('logger down');
+        },
+      }),
+    );
+    expect((await request(app).get('/fail')).status).toBe(502);
+    expect((await request(app).get('/fail')).status).toBe(502);
+  });
+});

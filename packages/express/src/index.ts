@@ -1,0 +1,97 @@
+/**
+ * @module
+ * Express adapter of gateway-errors: a request-ID middleware, a problem+json
+ * 404 handler and the error handler. Works with Express 4.21+ and 5.
+ */
+import {
+  defineConventions,
+  logToConsole,
+  logWith,
+  renderProblem,
+  resolveRequestId,
+  ROUTE_NOT_FOUND,
+  writeProblem,
+} from '@gateway-errors/core';
+import type { Conventions, ConventionsOptions, ErrorReport, LoggerLike, ProblemRequest } from '@gateway-errors/core';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+
+export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
+
+/**
+ * First middleware of the app: validates the incoming request ID (or makes
+ * one), sets it on the response header, and exposes it as `req.id` and
+ * `res.locals.requestId`.
+ *
+ * @example
+ * ```ts
+ * app.use(requestId(conventions));
+ * ```
+ */
+export function requestId(conventions?: Conventions | ConventionsOptions): RequestHandler {
+  const config = defineConventions(conventions);
+  const header = config.requestIdHeader;
+  return function requestId(req, res, next) {
+    const id = resolveRequestId(req.headers, config);
+    (req as Request & { id?: unknown }).id = id;
+    res.locals['requestId'] = id;
+    res.setHeader(header, id);
+    next();
+  };
+}
+
+/**
+ * The error handler, mounted last. Answers every error with the core's
+ * problem response; writes nothing when the response already started (the
+ * error goes on to Express, which closes the connection) or the client is gone.
+ * Logs each 5xx once: through `req.log` when pino-http put one there, else as
+ * one JSON line on stderr, unless the conventions set `onError`.
+ *
+ * @example
+ * ```ts
+ * app.use(gatewayErrors(conventions));
+ * ```
+ */
+export function gatewayErrors(conventions?: Conventions | ConventionsOptions): ErrorRequestHandler {
+  const config = defineConventions(conventions);
+  return function gatewayErrors(error: unknown, req: Request, res: Response, next: NextFunction) {
+    const problem = renderProblem(error, view(req, res, config), config);
+    if (!writeProblem(res, problem) && res.headersSent && !res.writableEnded) next(error);
+  };
+}
+
+/**
+ * A problem+json 404 for requests no route matched. Mount it after the routes
+ * and before {@link gatewayErrors}.
+ *
+ * @example
+ * ```ts
+ * app.use(notFound(conventions));
+ * ```
+ */
+export function notFound(conventions?: Conventions | ConventionsOptions): RequestHandler {
+  const config = defineConventions(conventions);
+  return function notFound(req, res) {
+    writeProblem(res, renderProblem(ROUTE_NOT_FOUND, view(req, res, config), config));
+  };
+}
+
+function view(req: Request, res: Response, config: Conventions): ProblemRequest {
+  const known: unknown = res.locals['requestId'];
+  return {
+    method: req.method,
+    url: req.originalUrl,
+    headers: req.headers,
+    id: typeof known === 'string' ? known : undefined,
+    // The adapter's default logger matters only when the conventions name none.
+    log: config.onError === undefined ? logFor(req) : undefined,
+  };
+}
+
+function logFor(req: Request): (report: ErrorReport) => void {
+  const log = (req as Request & { log?: unknown }).log;
+  return isLogger(log) ? logWith(log) : logToConsole;
+}
+
+function isLogger(value: unknown): value is LoggerLike {
+  return typeof value === 'object' && value !== null && typeof (value as LoggerLike).error === 'function';
+}
