@@ -67,7 +67,7 @@ export function shutdownScenarios(): void {
   breakers.clear();
 }
 
-export const scenarios: readonly Scenario[] = [
+const defined: readonly Scenario[] = [
   {
     name: 'refused',
     action: (f) => fetch(`${f.refused}/orders`),
@@ -220,7 +220,16 @@ export const scenarios: readonly Scenario[] = [
     expected: { status: 413, code: 'CONTENT_TOO_LARGE' },
     identical: false,
   },
-].map((scenario) => ({ ...scenario, expected: { contentType: PROBLEM_JSON, requestId: scenario.request.headers?.['x-request-id'], ...scenario.expected } }));
+];
+
+/** Every scenario, with the defaults of its expectations filled in: problem+json, and the request ID it sent. */
+export const scenarios: readonly Scenario[] = defined.map((scenario) => {
+  const sent = scenario.request.headers?.['x-request-id'];
+  return {
+    ...scenario,
+    expected: { contentType: PROBLEM_JSON, ...(sent === undefined ? {} : { requestId: sent }), ...scenario.expected },
+  };
+});
 
 /** The route actions, by name: every target mounts `/s/:name` on them. */
 export const actions: ReadonlyMap<string, RouteAction> = new Map(

@@ -8,6 +8,7 @@ it('pins the public API of the main entry', () => {
       "BadGatewayError",
       "DEFAULT_REQUEST_ID_PATTERN",
       "GatewayTimeoutError",
+      "ROUTE_NOT_FOUND",
       "STALE_HEADERS",
       "ServiceUnavailableError",
       "UpstreamError",
@@ -17,12 +18,14 @@ it('pins the public API of the main entry', () => {
       "isUpstreamError",
       "isValidRequestId",
       "logToConsole",
+      "logWith",
       "maskSecrets",
       "parseRetryAfter",
       "problemResponse",
       "renderProblem",
       "resolveRequestId",
       "toLogEntry",
+      "writeProblem",
     ]
   `);
 });

@@ -53,6 +53,8 @@ export function requestId(conventions?: Conventions | ConventionsOptions): Reque
  */
 export function gatewayErrors(conventions?: Conventions | ConventionsOptions): ErrorRequestHandler {
   const config = defineConventions(conventions);
+  // Express recognises error handlers by their four parameters.
+  // eslint-disable-next-line max-params
   return function gatewayErrors(error: unknown, req: Request, res: Response, next: NextFunction) {
     const problem = renderProblem(error, view(req, res, config), config);
     if (!writeProblem(res, problem) && res.headersSent && !res.writableEnded) next(error);

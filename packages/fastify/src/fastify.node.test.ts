@@ -1,0 +1,197 @@
+import { Writable } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import { defineConventions } from '@gateway-errors/core';
+import type { ErrorReport } from '@gateway-errors/core';
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import gatewayErrors, { errorHandler, genReqId, notFoundHandler } from './index.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const refused = () => Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432'), { code: 'ECONNREFUSED' });
+const apps: FastifyInstance[] = [];
+
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.close()));
+});
+
+function logSink(): { lines: Record<string, unknown>[]; stream: Writable } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      callback();
+    },
+  });
+  return { lines, stream };
+}
+
+async function build(options: FastifyServerOptions = {}, conventions = defineConventions({ onError: false })): Promise<FastifyInstance> {
+  const app = Fastify(options);
+  apps.push(app);
+  await app.register(gatewayErrors, conventions);
+  app.get('/fail', async () => {
+    throw refused();
+  });
+  return app;
+}
+
+describe('@gateway-errors/fastify', () => {
+  it('with genReqId, the header, the body and request.log carry the same validated ID', async () => {
+    const { lines, stream } = logSink();
+    const conventions = defineConventions({});
+    const app = Fastify({ genReqId: genReqId(conventions), logger: { stream, level: 'info' } });
+    apps.push(app);
+    await app.register(gatewayErrors, conventions);
+    app.get('/fail', async (request) => {
+      request.log.info('calling the upstream');
+      throw refused();
+    });
+    const response = await app.inject({ method: 'GET', url: '/fail', headers: { 'x-request-id': 'fy-1' } });
+    expect(response.statusCode).toBe(502);
+    expect(response.headers['x-request-id']).toBe('fy-1');
+    expect(response.json()).toMatchObject({ requestId: 'fy-1', code: 'UPSTREAM_UNREACHABLE' });
+    const mine = lines.filter((line) => line['reqId'] === 'fy-1');
+    expect(mine.map((line) => line['msg'])).toContain('calling the upstream');
+    const errors = lines.filter((line) => line['level'] === 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ reqId: 'fy-1', requestId: 'fy-1', code: 'UPSTREAM_UNREACHABLE', err: { code: 'ECONNREFUSED' } });
+
+    const hostile = await app.inject({ method: 'GET', url: '/fail', headers: { 'x-request-id': 'x\u0000y' } });
+    expect(hostile.headers['x-request-id']).toMatch(UUID);
+    expect(hostile.json()['requestId']).toBe(hostile.headers['x-request-id']);
+  });
+
+  it('the plugin alone still answers with a validated ID, on success too', async () => {
+    const app = await build();
+    app.get('/ok', async (request) => ({ id: request.id }));
+    const ok = await app.inject({ method: 'GET', url: '/ok', headers: { 'x-request-id': 'ok-1' } });
+    expect(ok.headers['x-request-id']).toBe('ok-1');
+    expect(ok.json()).toEqual({ id: 'ok-1' });
+    const generated = await app.inject({ method: 'GET', url: '/fail', headers: { 'x-request-id': 'bad id' } });
+    expect(generated.headers['x-request-id']).toMatch(UUID);
+    expect(generated.json()['requestId']).toBe(generated.headers['x-request-id']);
+  });
+
+  it('turns validation errors into a 400 with an errors array', async () => {
+    const app = await build();
+    app.post(
+      '/orders',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            required: ['name', 'quantity'],
+            properties: { name: { type: 'string' }, quantity: { type: 'integer', minimum: 1 } },
+          },
+        },
+      },
+      async () => ({ ok: true }),
+    );
+    const response = await app.inject({ method: 'POST', url: '/orders', payload: { name: 'x', quantity: 0 } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({
+      code: 'BAD_REQUEST',
+      retryable: false,
+      errors: [{ pointer: '#/quantity', detail: 'quantity must be >= 1' }],
+    });
+  });
+
+  it('answers content-type and body-size errors with 415 and 413', async () => {
+    const app = await build({ bodyLimit: 50 });
+    app.post('/orders', async () => ({ ok: true }));
+    const unsupported = await app.inject({ method: 'POST', url: '/orders', headers: { 'content-type': 'application/x-custom' }, payload: 'x' });
+    expect(unsupported.statusCode).toBe(415);
+    expect(unsupported.json()['code']).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const large = await app.inject({ method: 'POST', url: '/orders', payload: { a: 'x'.repeat(100) } });
+    expect(large.statusCode).toBe(413);
+    expect(large.json()['code']).toBe('CONTENT_TOO_LARGE');
+  });
+
+  it('keeps headers set earlier and drops those of the abandoned response', async () => {
+    const app = await build();
+    app.addHook('onRequest', async (_request, reply) => {
+      reply.header('access-control-allow-origin', 'https://app.example');
+      reply.header('vary', 'Origin');
+    });
+    app.get('/x', async (_request, reply) => {
+      reply.header('etag', '"abc"').header('cache-control', 'public, max-age=60');
+      throw refused();
+    });
+    const response = await app.inject({ method: 'GET', url: '/x' });
+    expect(response.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example', vary: 'Origin', 'cache-control': 'no-store' });
+    expect(response.headers['etag']).toBeUndefined();
+  });
+
+  it('HEAD gets the status and headers without a body', async () => {
+    const app = await build();
+    const response = await app.inject({ method: 'HEAD', url: '/fail' });
+    expect(response.statusCode).toBe(502);
+    expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(response.body).toBe('');
+  });
+
+  it('writes nothing once the reply started, and still reports it', async () => {
+    const reports: ErrorReport[] = [];
+    const app = await build({}, defineConventions({ onError: (report) => void reports.push(report) }));
+    app.get('/stream', (_request, reply) => {
+      reply.raw.writeHead(200, { 'content-type': 'text/plain' });
+      reply.raw.write('first half…');
+      reply.hijack();
+      // The upstream stream fails after the head went out: the handler hands the error over.
+      errorHandler(defineConventions({ onError: (report) => void reports.push(report) }))(
+        Object.assign(new Error('stream reset'), { code: 'ECONNRESET' }),
+        _request,
+        reply,
+      );
+      reply.raw.destroy();
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const text = await fetch(`http://127.0.0.1:${port}/stream`).then(
+      (response) => response.text(),
+      (error: Error) => error.message,
+    );
+    expect(text).not.toContain('problem');
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.classification.code).toBe('UPSTREAM_CONNECTION_LOST');
+  });
+
+  it('works on a real socket as through inject()', async () => {
+    const app = await build();
+    app.setNotFoundHandler(notFoundHandler());
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const failed = await fetch(`http://127.0.0.1:${port}/fail`, { headers: { 'x-request-id': 'sock-1' } });
+    expect(failed.status).toBe(502);
+    expect(failed.headers.get('cache-control')).toBe('no-store');
+    expect(await failed.json()).toMatchObject({ requestId: 'sock-1', code: 'UPSTREAM_UNREACHABLE' });
+    const missing = await fetch(`http://127.0.0.1:${port}/nowhere`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: 'NOT_FOUND', type: 'about:blank' });
+  });
+
+  it('does not log 4xx through request.log', async () => {
+    const { lines, stream } = logSink();
+    const app = await build({ logger: { stream, level: 'info' } }, defineConventions({}));
+    app.get('/bad', async () => {
+      throw Object.assign(new Error('bad input'), { statusCode: 400 });
+    });
+    await app.inject({ method: 'GET', url: '/bad' });
+    await app.inject({ method: 'GET', url: '/fail' });
+    expect(lines.filter((line) => line['level'] === 50)).toHaveLength(1);
+  });
+
+  it('keeps serving after a throwing logging hook', async () => {
+    const app = await build(
+      {},
+      defineConventions({
+        onError: () => {
+          throw new Error('logger down');
+        },
+      }),
+    );
+    expect((await app.inject({ method: 'GET', url: '/fail' })).statusCode).toBe(502);
+    expect((await app.inject({ method: 'GET', url: '/fail' })).statusCode).toBe(502);
+  });
+});
