@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', upstream: 'src/upstream.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: false,
-  target: 'es2022',
-  platform: 'neutral',
-  outExtension: ({ format }) => ({ js: format === 'cjs' ? '.cjs' : '.mjs' }),
-});
+// Runtime-neutral: a neutral platform keeps Node.js assumptions out of the bundle.
+export default packageBuild({ index: 'src/index.ts', upstream: 'src/upstream.ts' }, 'neutral');
