@@ -326,6 +326,13 @@ describe('classify: retry guidance', () => {
     expect(classify(errno('ECONNRESET'), { method: 'POST', headers: new Headers({ 'Idempotency-Key': 'k-1' }) }).retryable).toBe(true);
   });
 
+  it("a gRPC error that is the upstream's answer is not worth retrying", () => {
+    const notFound = Object.assign(new Error('5 NOT_FOUND'), { code: 5, details: 'no such order', metadata: {} });
+    expect(classify(notFound, GET)).toMatchObject({ status: 502, retryable: false });
+    const internal = Object.assign(new Error('13 INTERNAL'), { code: 13, details: 'boom', metadata: {} });
+    expect(classify(internal, GET)).toMatchObject({ status: 502, retryable: true });
+  });
+
   it('a TLS failure is never retryable', () => {
     expect(classify(errno('DEPTH_ZERO_SELF_SIGNED_CERT'), GET).retryable).toBe(false);
   });

@@ -75,6 +75,8 @@ interface Signal {
   weak?: boolean;
   /** An application's deliberate 502/503/504 without a specific code: the cause may refine it. */
   refinable?: boolean;
+  /** Sending the same request again would get the same answer. */
+  final?: boolean;
   /** The application named a 502 code on purpose: deeper errors refine only its details. */
   explicitCode?: boolean;
   expose?: boolean;
@@ -167,10 +169,13 @@ const BY_NAME: ReadonlyMap<string, Readonly<Signal>> = new Map([
   ['BulkheadRejectedError', LIMIT_REACHED],
   ['TaskCancelledError', RESPONSE_TIMEOUT],
   // Redis clients (ioredis, node-redis).
-  ['MaxRetriesPerRequestError', BREAKER_OPEN],
+  // ioredis rejects queued and already-sent commands alike with it.
+  ['MaxRetriesPerRequestError', DESTINATION_DOWN],
+  // node-redis: thrown before anything is written.
   ['ClientClosedError', BREAKER_OPEN],
   ['ClientOfflineError', BREAKER_OPEN],
   ['SocketClosedUnexpectedlyError', TERMINATED],
+  ['SocketTimeoutError', RESPONSE_TIMEOUT],
   ['ConnectionTimeoutError', CONNECT_TIMEOUT],
 ]);
 
@@ -179,16 +184,19 @@ const BY_MESSAGE: ReadonlyMap<string, Readonly<Signal>> = new Map([
   // pg
   ['Connection terminated unexpectedly', TERMINATED],
   ['Connection terminated due to connection timeout', CONNECT_TIMEOUT],
+  ['timeout expired', CONNECT_TIMEOUT],
   ['timeout exceeded when trying to connect', LIMIT_REACHED],
   ['Query read timeout', RESPONSE_TIMEOUT],
-  // ioredis
-  ['Connection is closed.', BREAKER_OPEN],
+  // ioredis: used for commands already sent as well as queued ones.
+  ['Connection is closed.', DESTINATION_DOWN],
   ["Stream isn't writeable and enableOfflineQueue options is false", BREAKER_OPEN],
   ['Command timed out', RESPONSE_TIMEOUT],
   // generic-pool (used by many database clients)
   ['ResourceRequest timed out', LIMIT_REACHED],
 ]);
 
+/** Error-reply classes of ioredis (redis-errors) and node-redis. */
+const REDIS_REPLY: ReadonlySet<string> = new Set(['ReplyError', 'ErrorReply', 'SimpleError', 'BlobError', 'RedisError']);
 const REDIS_BUSY = /^(?:LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF)\b/;
 const TLS_CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(?:GET|VERIFY|DECRYPT)|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED/;
 
@@ -326,15 +334,20 @@ function inspectObject(node: Record<string, unknown>): Signal | undefined {
   if (typeof message === 'string') {
     const byMessage = BY_MESSAGE.get(message);
     if (byMessage !== undefined) return byMessage;
-    if ((name === 'ReplyError' || name === 'ErrorReply' || name === 'RedisError') && REDIS_BUSY.test(message)) {
-      return DESTINATION_DOWN;
-    }
   }
-  if (typeof name === 'string') {
-    const byName = BY_NAME.get(name);
+  // node-redis leaves `name` as 'Error' on its own classes: their constructors tell them apart.
+  const kind = name === 'Error' || name === undefined ? constructorName(node) : name;
+  if (typeof kind === 'string') {
+    const byName = BY_NAME.get(kind);
     if (byName !== undefined) return byName;
+    if (REDIS_REPLY.has(kind) && typeof message === 'string' && REDIS_BUSY.test(message)) return DESTINATION_DOWN;
   }
   return ownStatus(node);
+}
+
+function constructorName(node: object): string | undefined {
+  const name = (Object.getPrototypeOf(node) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  return typeof name === 'string' ? name : undefined;
 }
 
 function codeSignal(code: string, node: Record<string, unknown>): Signal | undefined {
@@ -388,6 +401,16 @@ function grpcSignal(code: number, details: string): Signal | undefined {
       return /^(?:No connection established|Name resolution failed|failed to connect)/i.test(details)
         ? BREAKER_OPEN
         : DESTINATION_DOWN;
+    case 3: // INVALID_ARGUMENT
+    case 5: // NOT_FOUND
+    case 6: // ALREADY_EXISTS
+    case 7: // PERMISSION_DENIED
+    case 9: // FAILED_PRECONDITION
+    case 11: // OUT_OF_RANGE
+    case 12: // UNIMPLEMENTED
+    case 16: // UNAUTHENTICATED
+      // The upstream's answer to this very request: sending it again gives the same.
+      return { status: 502, code: STATUS, reached: true, final: true };
     default:
       return { status: 502, code: STATUS, reached: true };
   }
@@ -593,7 +616,7 @@ function isRetryable(signal: Signal, reached: boolean, request: ClassifyRequest 
   const { status, code } = signal;
   if (status === 503 || status === 429) return true;
   if (status !== 502 && status !== 504) return false;
-  if (code === TLS) return false;
+  if (code === TLS || signal.final === true) return false;
   const upstreamStatus = signal.upstreamStatus;
   if (upstreamStatus !== undefined && upstreamStatus >= 400 && upstreamStatus < 500) return false;
   if (!reached) return true;
