@@ -8,4 +8,5 @@ export const alias: Record<string, string> = {
   '@gateway-errors/core': source('./packages/core/src/index.ts'),
   '@gateway-errors/express': source('./packages/express/src/index.ts'),
   '@gateway-errors/fastify': source('./packages/fastify/src/index.ts'),
+  '@gateway-errors/hono': source('./packages/hono/src/index.ts'),
 };

@@ -8,6 +8,12 @@ import express5 from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import express4 from 'express4';
 import Fastify from 'fastify';
+import { serve } from '@hono/node-server';
+import { gatewayErrors as honoErrors, notFound as honoNotFound, requestId as honoRequestId } from '@gateway-errors/hono';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { validator } from 'hono/validator';
 import createHttpError from 'http-errors';
 import { actions, ORDER_BODY_LIMIT } from './scenarios.js';
 
@@ -98,8 +104,60 @@ const fastifyTarget: Target = {
   },
 };
 
+const honoTarget: Target = {
+  name: 'hono@4 (node-server)',
+  ownHeaders: [],
+  async start(conventions, faults) {
+    const app = new Hono();
+    app.use(honoRequestId(conventions));
+    app.post(
+      '/orders',
+      // Hono's default bodyLimit answers with its own text response; a thrown HTTPException gets a problem.
+      bodyLimit({
+        maxSize: ORDER_BODY_LIMIT,
+        onError: () => {
+          throw new HTTPException(413, { message: 'The order is too large.' });
+        },
+      }),
+      async (c, next) => {
+        if (!(c.req.header('content-type') ?? '').startsWith('application/json')) {
+          throw new HTTPException(415, { message: 'Send the order as application/json.' });
+        }
+        await next();
+      },
+      validator('json', (value: { name?: unknown }) => {
+        if (typeof value.name === 'string') return value;
+        throw Object.assign(new HTTPException(400, { message: 'The order is invalid.' }), {
+          errors: [{ pointer: '#/name', detail: 'must be a string' }],
+        });
+      }),
+      (c) => c.json({ name: c.req.valid('json').name }, 201),
+    );
+    app.all('/s/:name', async (c) => {
+      const action = actions.get(c.req.param('name'));
+      if (action === undefined) return c.notFound();
+      await action(faults);
+      return c.json({ ok: true });
+    });
+    app.notFound(honoNotFound(conventions));
+    app.onError(honoErrors(conventions));
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const listening = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(listening));
+    });
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () =>
+        new Promise<void>((resolve) => {
+          (server as Server).closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  },
+};
+
 export const targets: readonly Target[] = [
   expressTarget('express@5', express5, { nativeAsync: true }),
   expressTarget('express@4', express4 as unknown as ExpressModule, { nativeAsync: false }),
   fastifyTarget,
+  honoTarget,
 ];

@@ -1,0 +1,12 @@
+import { expect, it } from 'vitest';
+import * as adapter from './index.js';
+
+it('pins the public API', () => {
+  expect(Object.keys(adapter).sort()).toMatchInlineSnapshot(`
+    [
+      "gatewayErrors",
+      "notFound",
+      "requestId",
+    ]
+  `);
+});

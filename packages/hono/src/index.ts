@@ -1,0 +1,126 @@
+/**
+ * @module
+ * Hono adapter of gateway-errors: a request-ID middleware, an `onError`
+ * handler and a not-found handler. Web APIs only: it runs wherever Hono runs
+ * (Node.js, Bun, Deno, Cloudflare Workers).
+ */
+import {
+  defineConventions,
+  isValidRequestId,
+  renderProblem,
+  resolveRequestId,
+  ROUTE_NOT_FOUND,
+  STALE_HEADERS,
+} from '@gateway-errors/core';
+import type { Conventions, ConventionsOptions } from '@gateway-errors/core';
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
+
+export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
+
+/** The context variable the middleware sets; the same one `hono/request-id` uses. */
+export type RequestIdVariables = { requestId: string };
+
+type Env = { Variables: RequestIdVariables };
+
+/**
+ * First middleware: reuses the ID `hono/request-id` set, or validates the
+ * incoming header (or makes an ID), stores it as `c.get('requestId')` and sets
+ * the response header. It also answers values thrown that are not `Error`s,
+ * which Hono does not pass to `onError`.
+ *
+ * @example
+ * ```ts
+ * app.use(requestId(conventions));
+ * ```
+ */
+export function requestId(conventions?: Conventions | ConventionsOptions): MiddlewareHandler<Env> {
+  const config = defineConventions(conventions);
+  const answer = gatewayErrors(config);
+  return async function requestId(c, next) {
+    const known: unknown = c.get('requestId');
+    const id = isValidRequestId(known, config.requestIdPattern) ? known : resolveRequestId(c.req.raw.headers, config);
+    c.set('requestId', id);
+    c.header(config.requestIdHeader, id);
+    try {
+      await next();
+    } catch (error) {
+      // A thrown string, null or plain object skips onError and would escape app.fetch.
+      c.res = await answer(error as Error, c as unknown as Context);
+    }
+  };
+}
+
+/**
+ * The error handler for `app.onError`. Keeps an `HTTPException`'s own
+ * response when it was given one; answers everything else with the core's
+ * problem response.
+ *
+ * @example
+ * ```ts
+ * app.onError(gatewayErrors(conventions));
+ * ```
+ */
+export function gatewayErrors(conventions?: Conventions | ConventionsOptions): ErrorHandler {
+  const config = defineConventions(conventions);
+  return function gatewayErrors(error, c) {
+    const known: unknown = c.get('requestId');
+    const own = ownResponse(error);
+    const problem = renderProblem(
+      error,
+      {
+        method: c.req.method,
+        url: c.req.url,
+        headers: c.req.raw.headers,
+        id: typeof known === 'string' ? known : undefined,
+      },
+      config,
+    );
+    if (own !== undefined) {
+      // The application built this response on purpose: keep it, and say which request it answers.
+      own.headers.set(config.requestIdHeader, problem.requestId);
+      return own;
+    }
+    // Hono copies the headers of the response under way onto the one onError returns:
+    // drop those that described it, and those the problem sets, so ours win.
+    forget(c, problem.headers);
+    return c.newResponse(problem.body, problem.status as never, problem.headers);
+  };
+}
+
+/**
+ * A problem+json 404 for `app.notFound`.
+ *
+ * @example
+ * ```ts
+ * app.notFound(notFound(conventions));
+ * ```
+ */
+export function notFound(conventions?: Conventions | ConventionsOptions): NotFoundHandler {
+  const answer = gatewayErrors(conventions);
+  return function notFound(c) {
+    return answer(ROUTE_NOT_FOUND as unknown as Error, c);
+  };
+}
+
+function forget(c: Context, headers: Readonly<Record<string, string>>): void {
+  try {
+    const previous = c.res.headers;
+    for (const name of STALE_HEADERS) previous.delete(name);
+    for (const name in headers) previous.delete(name);
+  } catch {
+    // Immutable headers (a response passed through from fetch): nothing of ours is in them.
+  }
+}
+
+/** An `HTTPException` created with `{ res }`: its response, with the exception's status. */
+function ownResponse(error: unknown): Response | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const candidate = error as { res?: unknown; getResponse?: unknown };
+  if (!(candidate.res instanceof Response) || typeof candidate.getResponse !== 'function') return undefined;
+  try {
+    const response = (candidate.getResponse as () => unknown)();
+    return response instanceof Response ? response : undefined;
+  } catch {
+    return undefined;
+  }
+}
