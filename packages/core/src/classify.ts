@@ -191,6 +191,8 @@ const BY_MESSAGE: ReadonlyMap<string, Readonly<Signal>> = new Map([
   ['Connection is closed.', DESTINATION_DOWN],
   ["Stream isn't writeable and enableOfflineQueue options is false", BREAKER_OPEN],
   ['Command timed out', RESPONSE_TIMEOUT],
+  // axios: the body was cut short (a FIN mid-body, or its own timeout firing while reading it).
+  ['stream has been aborted', INCOMPLETE],
   // generic-pool (used by many database clients)
   ['ResourceRequest timed out', LIMIT_REACHED],
 ]);
@@ -312,10 +314,25 @@ function inspectObject(node: Record<string, unknown>): Signal | undefined {
   if ((node as { [BRAND]?: unknown })[BRAND] === true) return fromUpstreamError(node);
 
   const code = node['code'];
-  const name = node['name'];
   if (typeof code === 'string' && code.length > 0) {
     const known = codeSignal(code, node);
     if (known !== undefined) return known;
+  }
+
+  const message = node['message'];
+  if (typeof message === 'string') {
+    const byMessage = BY_MESSAGE.get(message);
+    if (byMessage !== undefined) return byMessage;
+  }
+
+  // What the error is beats the response it carries: got's TimeoutError during a body has a 200 response.
+  // node-redis leaves `name` as 'Error' on its own classes: their constructors tell them apart.
+  const name = node['name'];
+  const kind = name === 'Error' || name === undefined ? constructorName(node) : name;
+  if (typeof kind === 'string') {
+    const byName = BY_NAME.get(kind);
+    if (byName !== undefined) return byName;
+    if (REDIS_REPLY.has(kind) && typeof message === 'string' && REDIS_BUSY.test(message)) return DESTINATION_DOWN;
   }
 
   // Errors of HTTP clients carry the upstream's status, never this service's.
@@ -329,19 +346,6 @@ function inspectObject(node: Record<string, unknown>): Signal | undefined {
   if (node['isBrokenCircuitError'] === true || node['isIsolatedCircuitError'] === true) return BREAKER_OPEN;
   if (node['isBulkheadRejectedError'] === true) return LIMIT_REACHED;
   if (node['isTaskCancelledError'] === true) return RESPONSE_TIMEOUT;
-
-  const message = node['message'];
-  if (typeof message === 'string') {
-    const byMessage = BY_MESSAGE.get(message);
-    if (byMessage !== undefined) return byMessage;
-  }
-  // node-redis leaves `name` as 'Error' on its own classes: their constructors tell them apart.
-  const kind = name === 'Error' || name === undefined ? constructorName(node) : name;
-  if (typeof kind === 'string') {
-    const byName = BY_NAME.get(kind);
-    if (byName !== undefined) return byName;
-    if (REDIS_REPLY.has(kind) && typeof message === 'string' && REDIS_BUSY.test(message)) return DESTINATION_DOWN;
-  }
   return ownStatus(node);
 }
 
@@ -352,6 +356,8 @@ function constructorName(node: object): string | undefined {
 
 function codeSignal(code: string, node: Record<string, unknown>): Signal | undefined {
   if (code === 'ETIMEDOUT') return timeoutSignal(node);
+  // axios reports an AbortSignal.timeout() like a caller's abort; its config still holds the signal's reason.
+  if (code === 'ERR_CANCELED' && signalTimedOut(node['config'])) return RESPONSE_TIMEOUT;
   const known = BY_CODE.get(code);
   if (known !== undefined) return known as Signal;
   if (code.startsWith('HPE_')) return PROTOCOL;
@@ -361,6 +367,13 @@ function codeSignal(code: string, node: Record<string, unknown>): Signal | undef
   }
   if (TLS_CERT_CODE.test(code) && /^[A-Z0-9_]+$/.test(code)) return CERTIFICATE;
   return undefined;
+}
+
+function signalTimedOut(config: unknown): boolean {
+  if (typeof config !== 'object' || config === null) return false;
+  const signal = (config as { signal?: { aborted?: unknown; reason?: unknown } }).signal;
+  const reason = signal?.aborted === true ? signal.reason : undefined;
+  return typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
 }
 
 /** ETIMEDOUT means different things: a socket's connect timeout, got's phases, or opossum's own deadline. */
@@ -430,7 +443,8 @@ function upstreamResponseStatus(node: Record<string, unknown>, code: unknown): U
       return { status, headers: res['headers'] };
     }
   }
-  if (code === 'UND_ERR_RESPONSE_STATUS_CODE' && typeof node['statusCode'] === 'number') {
+  // undici: ResponseStatusCodeError (v5/v6) and the responseError interceptor's ResponseError (v7).
+  if ((code === 'UND_ERR_RESPONSE_STATUS_CODE' || code === 'UND_ERR_RESPONSE') && typeof node['statusCode'] === 'number') {
     return { status: node['statusCode'], headers: node['headers'] };
   }
   return undefined;
@@ -462,7 +476,8 @@ function fromUpstreamError(node: Record<string, unknown>): Signal {
   return {
     status,
     code,
-    proxyError: defaults?.proxyError,
+    // The upstream answered: Proxy-Status says what it answered (received-status), not a proxy error.
+    proxyError: upstreamStatus !== undefined ? undefined : defaults?.proxyError,
     reached: upstreamStatus !== undefined ? true : defaults?.reached,
     upstreamStatus,
     retryAfter: node['retryAfter'],
