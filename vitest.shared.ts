@@ -9,4 +9,5 @@ export const alias: Record<string, string> = {
   '@gateway-errors/express': source('./packages/express/src/index.ts'),
   '@gateway-errors/fastify': source('./packages/fastify/src/index.ts'),
   '@gateway-errors/hono': source('./packages/hono/src/index.ts'),
+  '@gateway-errors/nestjs': source('./packages/nestjs/src/index.ts'),
 };

@@ -15,6 +15,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { validator } from 'hono/validator';
 import createHttpError from 'http-errors';
+import { nestTargets } from './nest-target.js';
 import { actions, ORDER_BODY_LIMIT } from './scenarios.js';
 
 /** A running app of one framework, wired the way its adapter's README says. */
@@ -160,4 +161,5 @@ export const targets: readonly Target[] = [
   expressTarget('express@4', express4 as unknown as ExpressModule, { nativeAsync: false }),
   fastifyTarget,
   honoTarget,
+  ...nestTargets,
 ];

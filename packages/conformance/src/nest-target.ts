@@ -1,0 +1,70 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import type { Conventions } from '@gateway-errors/core';
+import { GatewayErrorsModule } from '@gateway-errors/nestjs';
+import type { Faults } from '@gateway-errors/fault-servers';
+import { All, Body, Controller, Inject, Module, NotFoundException, Param, Post, UnsupportedMediaTypeException, ValidationPipe, Headers } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { IsString } from 'class-validator';
+import { actions, ORDER_BODY_LIMIT } from './scenarios.js';
+import type { Target } from './targets.js';
+
+const FAULTS = Symbol('faults');
+const validation = new ValidationPipe();
+
+class OrderDto {
+  @IsString()
+  name!: string;
+}
+
+@Controller()
+class ScenarioController {
+  constructor(@Inject(FAULTS) private readonly faults: Faults) {}
+
+  @Post('orders')
+  async create(@Headers('content-type') type: string | undefined, @Body() body: unknown): Promise<OrderDto> {
+    if (!(type ?? '').startsWith('application/json')) throw new UnsupportedMediaTypeException('Send the order as application/json.');
+    return (await validation.transform(body, { type: 'body', metatype: OrderDto })) as OrderDto;
+  }
+
+  @All('s/:name')
+  async scenario(@Param('name') name: string): Promise<{ ok: true }> {
+    const action = actions.get(name);
+    if (action === undefined) throw new NotFoundException();
+    await action(this.faults);
+    return { ok: true };
+  }
+}
+
+function nestTarget(platform: 'express' | 'fastify'): Target {
+  return {
+    name: `nestjs@12 (platform-${platform})`,
+    ownHeaders: platform === 'express' ? ['x-powered-by'] : [],
+    async start(conventions: Conventions, faults: Faults) {
+      @Module({
+        imports: [GatewayErrorsModule.forRoot(conventions)],
+        controllers: [ScenarioController],
+        providers: [{ provide: FAULTS, useValue: faults }],
+      })
+      class AppModule {}
+
+      let app: INestApplication;
+      if (platform === 'express') {
+        const express = await NestFactory.create<NestExpressApplication>(AppModule, new ExpressAdapter(), { logger: false, bodyParser: false });
+        express.useBodyParser('json', { limit: ORDER_BODY_LIMIT });
+        app = express;
+      } else {
+        app = await NestFactory.create(AppModule, new FastifyAdapter({ bodyLimit: ORDER_BODY_LIMIT }), { logger: false });
+      }
+      await app.listen(0, '127.0.0.1');
+      const { port } = app.getHttpServer().address() as AddressInfo;
+      return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+    },
+  };
+}
+
+export const nestTargets: readonly Target[] = [nestTarget('express'), nestTarget('fastify')];

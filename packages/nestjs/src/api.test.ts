@@ -1,0 +1,13 @@
+import { expect, it } from 'vitest';
+import * as adapter from './index.js';
+
+it('pins the public API', () => {
+  expect(Object.keys(adapter).sort()).toMatchInlineSnapshot(`
+    [
+      "GATEWAY_ERRORS_CONVENTIONS",
+      "GatewayErrorsModule",
+      "GatewayExceptionFilter",
+      "RequestIdMiddleware",
+    ]
+  `);
+});

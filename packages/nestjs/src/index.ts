@@ -1,0 +1,214 @@
+/**
+ * @module
+ * NestJS adapter of gateway-errors: a global exception filter and a request-ID
+ * middleware, on `@nestjs/platform-express` and `@nestjs/platform-fastify`.
+ */
+import {
+  defineConventions,
+  renderProblem,
+  resolveRequestId,
+  ROUTE_NOT_FOUND,
+  STALE_HEADERS,
+  writeProblem,
+} from '@gateway-errors/core';
+import type { Conventions, ConventionsOptions, ErrorReport, NodeResponseLike, Problem } from '@gateway-errors/core';
+import { Catch, Global, Inject, Injectable, Logger, Module, Optional, RequestMethod } from '@nestjs/common';
+import type {
+  ArgumentsHost,
+  DynamicModule,
+  ExceptionFilter,
+  InjectionToken,
+  MiddlewareConsumer,
+  ModuleMetadata,
+  NestMiddleware,
+  NestModule,
+  OptionalFactoryDependency,
+} from '@nestjs/common';
+import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
+import { throwError } from 'rxjs';
+import type { Observable } from 'rxjs';
+
+export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
+
+/** Injection token of the conventions the module was given. */
+export const GATEWAY_ERRORS_CONVENTIONS: unique symbol = Symbol.for('gateway-errors.nestjs.conventions');
+
+const REQUEST_ID: unique symbol = Symbol.for('gateway-errors.request-id');
+const STALE: ReadonlySet<string> = new Set(STALE_HEADERS);
+
+type RawRequest = { headers: Record<string, string | string[] | undefined>; [REQUEST_ID]?: string };
+type FastifyReplyLike = {
+  raw: unknown;
+  getHeaders(): Record<string, unknown>;
+  removeHeader(name: string): unknown;
+};
+
+/**
+ * Middleware that resolves the request ID (the incoming header when valid,
+ * else a new one) and sets the response header, on both platforms. The
+ * filter answers with the same ID.
+ */
+@Injectable()
+export class RequestIdMiddleware implements NestMiddleware {
+  private readonly conventions: Conventions;
+
+  constructor(@Optional() @Inject(GATEWAY_ERRORS_CONVENTIONS) conventions?: Conventions | ConventionsOptions) {
+    this.conventions = defineConventions(conventions);
+  }
+
+  use(req: RawRequest, res: { setHeader(name: string, value: string): unknown }, next: (error?: unknown) => void): void {
+    const id = resolveRequestId(req.headers, this.conventions);
+    req[REQUEST_ID] = id;
+    res.setHeader(this.conventions.requestIdHeader, id);
+    next();
+  }
+}
+
+/**
+ * The exception filter: answers every HTTP error with the core's problem
+ * response through the platform's `HttpAdapterHost`. Contexts that are not
+ * HTTP (microservices, websockets, GraphQL) are handed on untouched.
+ *
+ * @example
+ * ```ts
+ * const app = await NestFactory.create(AppModule);
+ * app.useGlobalFilters(new GatewayExceptionFilter(app.get(HttpAdapterHost), conventions));
+ * ```
+ */
+@Catch()
+export class GatewayExceptionFilter implements ExceptionFilter {
+  private readonly conventions: Conventions;
+  private readonly logger = new Logger('GatewayErrors');
+
+  constructor(
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Optional() @Inject(GATEWAY_ERRORS_CONVENTIONS) conventions?: Conventions | ConventionsOptions,
+  ) {
+    this.conventions = defineConventions(conventions);
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+    const type = host.getType<string>();
+    if (type === 'rpc') return throwError(() => exception);
+    if (type !== 'http') throw exception;
+
+    const http = host.switchToHttp();
+    const request = http.getRequest<Record<string, unknown>>();
+    const response = http.getResponse<unknown>();
+    const raw = ((request['raw'] as RawRequest | undefined) ?? request) as RawRequest;
+    const adapter = this.adapterHost.httpAdapter;
+    const method = adapter.getRequestMethod(request) as string;
+    const url = adapter.getRequestUrl(request) as string;
+    const problem = renderProblem(
+      isRouteNotFound(exception, method, url) ? ROUTE_NOT_FOUND : exception,
+      {
+        method,
+        url,
+        headers: raw.headers,
+        id: raw[REQUEST_ID],
+        log: this.conventions.onError === undefined ? this.log : undefined,
+      },
+      this.conventions,
+    );
+    if (isFastifyReply(response)) this.replyFastify(response, problem);
+    else writeProblem(response as NodeResponseLike, problem);
+  }
+
+  /** Through the adapter, so Fastify's reply lifecycle (hooks, logging) sees the response. */
+  private replyFastify(reply: FastifyReplyLike, problem: Problem): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter.isHeadersSent(reply)) return;
+    for (const name of Object.keys(reply.getHeaders())) {
+      if (STALE.has(name)) reply.removeHeader(name);
+    }
+    for (const name in problem.headers) adapter.setHeader(reply, name, problem.headers[name]!);
+    adapter.reply(reply, problem.body ?? undefined, problem.status);
+  }
+
+  /** Nest's Logger: each 5xx once, with the request ID and the full masked error. */
+  private readonly log = (report: ErrorReport): void => {
+    if (report.classification.status < 500) return;
+    const { classification, requestId, method, path } = report;
+    this.logger.error(
+      { requestId, method, path, status: classification.status, code: classification.code, upstream: classification.upstream },
+      (report.error as { stack?: unknown } | null)?.stack,
+    );
+  };
+}
+
+/** Nest's router answers unmatched routes with `NotFoundException('Cannot GET /path')`, echoing the request. */
+function isRouteNotFound(exception: unknown, method: string, url: string): boolean {
+  if (typeof exception !== 'object' || exception === null) return false;
+  const candidate = exception as { getStatus?: unknown; message?: unknown };
+  return (
+    typeof candidate.getStatus === 'function' &&
+    (candidate.getStatus as () => unknown).call(exception) === 404 &&
+    candidate.message === `Cannot ${method} ${url}`
+  );
+}
+
+function isFastifyReply(response: unknown): response is FastifyReplyLike {
+  // In Nest middleware on platform-fastify the response is the raw ServerResponse (nestjs/nest#8712).
+  return typeof response === 'object' && response !== null && 'raw' in response && typeof (response as FastifyReplyLike).getHeaders === 'function';
+}
+
+/** Options of {@link GatewayErrorsModule.forRootAsync}. */
+export interface GatewayErrorsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  useFactory: (...args: never[]) => Conventions | ConventionsOptions | Promise<Conventions | ConventionsOptions>;
+  inject?: Array<InjectionToken | OptionalFactoryDependency>;
+}
+
+/**
+ * Registers {@link GatewayExceptionFilter} as the global filter (`APP_FILTER`)
+ * and {@link RequestIdMiddleware} for every route.
+ *
+ * @example
+ * ```ts
+ * @Module({ imports: [GatewayErrorsModule.forRoot(conventions)] })
+ * export class AppModule {}
+ * ```
+ */
+@Global()
+@Module({})
+export class GatewayErrorsModule implements NestModule {
+  static forRoot(conventions?: Conventions | ConventionsOptions): DynamicModule {
+    return GatewayErrorsModule.build([{ provide: GATEWAY_ERRORS_CONVENTIONS, useValue: defineConventions(conventions) }], []);
+  }
+
+  /**
+   * @example
+   * ```ts
+   * GatewayErrorsModule.forRootAsync({
+   *   imports: [ConfigModule],
+   *   inject: [ConfigService],
+   *   useFactory: (config: ConfigService) => ({ typeBase: config.get('ERROR_TYPE_BASE') }),
+   * })
+   * ```
+   */
+  static forRootAsync(options: GatewayErrorsAsyncOptions): DynamicModule {
+    return GatewayErrorsModule.build(
+      [
+        {
+          provide: GATEWAY_ERRORS_CONVENTIONS,
+          inject: options.inject ?? [],
+          useFactory: async (...args: never[]) => defineConventions(await options.useFactory(...args)),
+        },
+      ],
+      options.imports ?? [],
+    );
+  }
+
+  private static build(providers: DynamicModule['providers'] & object, imports: NonNullable<ModuleMetadata['imports']>): DynamicModule {
+    return {
+      module: GatewayErrorsModule,
+      global: true,
+      imports,
+      providers: [...providers, RequestIdMiddleware, { provide: APP_FILTER, useClass: GatewayExceptionFilter }],
+      exports: [GATEWAY_ERRORS_CONVENTIONS],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestIdMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
+  }
+}

@@ -1,0 +1,251 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import { defineConventions } from '@gateway-errors/core';
+import type { ErrorReport } from '@gateway-errors/core';
+import {
+  BadGatewayException,
+  Body,
+  Controller,
+  Get,
+  GatewayTimeoutException,
+  Inject,
+  Injectable,
+  Module,
+  NotFoundException,
+  Post,
+  ServiceUnavailableException,
+  UseFilters,
+  ValidationPipe,
+} from '@nestjs/common';
+import type { INestApplication, LoggerService, MiddlewareConsumer, NestMiddleware, NestModule } from '@nestjs/common';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { IsInt, IsString, Min } from 'class-validator';
+import { lastValueFrom } from 'rxjs';
+import type { Observable } from 'rxjs';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GATEWAY_ERRORS_CONVENTIONS, GatewayErrorsModule, GatewayExceptionFilter } from './index.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const refused = () => new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' }) });
+
+class OrderDto {
+  @IsString()
+  name!: string;
+
+  @IsInt()
+  @Min(1)
+  quantity!: number;
+}
+
+@Controller()
+class OrdersController {
+  @Get('refused')
+  refused(): never {
+    throw refused();
+  }
+
+  @Get('bad-gateway')
+  badGateway(): never {
+    throw new BadGatewayException();
+  }
+
+  @Get('unavailable')
+  unavailable(): never {
+    throw new ServiceUnavailableException();
+  }
+
+  @Get('timeout')
+  timeout(): never {
+    throw new GatewayTimeoutException();
+  }
+
+  @Get('not-found')
+  notFound(): never {
+    throw new NotFoundException('No such order');
+  }
+
+  @Post('orders')
+  create(@Body(new ValidationPipe()) order: OrderDto): OrderDto {
+    return order;
+  }
+}
+
+const apps: INestApplication[] = [];
+
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.close()));
+});
+
+class CollectingLogger implements LoggerService {
+  readonly errors: unknown[][] = [];
+  log(): void {}
+  warn(): void {}
+  error(...args: unknown[]): void {
+    this.errors.push(args);
+  }
+}
+
+type Platform = 'express' | 'fastify';
+
+async function start(module: unknown, platform: Platform, logger: LoggerService | false = false): Promise<INestApplication> {
+  const app = await NestFactory.create(module as never, platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { logger });
+  apps.push(app);
+  await app.listen(0, '127.0.0.1');
+  return app;
+}
+
+function url(app: INestApplication): string {
+  return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+}
+
+describe.each(['express', 'fastify'] as const)('platform-%s', (platform) => {
+  @Module({ imports: [GatewayErrorsModule.forRoot({ onError: false })], controllers: [OrdersController] })
+  class AppModule {}
+
+  it('answers upstream failures with the problem response and the request ID', async () => {
+    const app = await start(AppModule, platform);
+    const response = await request(url(app)).get('/refused').set('x-request-id', 'n-1');
+    expect(response.status).toBe(502);
+    expect(response.headers['x-request-id']).toBe('n-1');
+    expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(JSON.parse(response.text)).toMatchObject({ code: 'UPSTREAM_UNREACHABLE', requestId: 'n-1', instance: '/refused' });
+  });
+
+  it("maps Nest's gateway exceptions to the matching codes", async () => {
+    const app = await start(AppModule, platform);
+    const agent = request(url(app));
+    expect(JSON.parse((await agent.get('/bad-gateway')).text)).toMatchObject({ status: 502, code: 'UPSTREAM_BAD_RESPONSE' });
+    const unavailable = await agent.get('/unavailable');
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.headers['retry-after']).toBe('5');
+    expect(JSON.parse(unavailable.text)).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(JSON.parse((await agent.get('/timeout')).text)).toMatchObject({ status: 504, code: 'UPSTREAM_TIMEOUT' });
+  });
+
+  it('keeps HttpException statuses and messages', async () => {
+    const app = await start(AppModule, platform);
+    const response = await request(url(app)).get('/not-found');
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.text)).toMatchObject({ code: 'NOT_FOUND', detail: 'No such order' });
+  });
+
+  it("turns the ValidationPipe's messages into errors", async () => {
+    const app = await start(AppModule, platform);
+    const response = await request(url(app)).post('/orders').send({ name: 42, quantity: 0 });
+    expect(response.status).toBe(400);
+    const body = JSON.parse(response.text) as { errors: Array<{ detail: string }> };
+    expect(body.errors.map((entry) => entry.detail).sort()).toEqual(['name must be a string', 'quantity must not be less than 1']);
+  });
+
+  it('answers unmatched routes with a problem 404 that does not echo the request', async () => {
+    const app = await start(AppModule, platform);
+    const response = await request(url(app)).get('/no/such/route');
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.text)).toMatchObject({ code: 'NOT_FOUND', detail: 'No route matches this request.' });
+  });
+
+  it('generates an ID when the incoming one is hostile', async () => {
+    const app = await start(AppModule, platform);
+    const response = await request(url(app)).get('/refused').set('x-request-id', 'a'.repeat(500));
+    expect(response.headers['x-request-id']).toMatch(UUID);
+    expect(JSON.parse(response.text)['requestId']).toBe(response.headers['x-request-id']);
+  });
+
+  it("logs each 5xx once through Nest's Logger, and no 4xx", async () => {
+    @Module({ imports: [GatewayErrorsModule.forRoot({})], controllers: [OrdersController] })
+    class LoggingModule {}
+    const logger = new CollectingLogger();
+    const app = await start(LoggingModule, platform, logger);
+    await request(url(app)).get('/refused').set('x-request-id', 'log-1');
+    await request(url(app)).get('/not-found');
+    const ours = logger.errors.filter((args) => args.includes('GatewayErrors'));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]?.[0]).toMatchObject({ requestId: 'log-1', code: 'UPSTREAM_UNREACHABLE', status: 502 });
+  });
+
+  it('forRootAsync takes conventions from a factory with injected dependencies', async () => {
+    const reports: ErrorReport[] = [];
+    @Module({ providers: [{ provide: 'CONFIG', useValue: { typeBase: 'https://errors.example.com/' } }], exports: ['CONFIG'] })
+    class ConfigModule {}
+    @Module({
+      imports: [
+        GatewayErrorsModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: ['CONFIG'],
+          useFactory: async (config: { typeBase: string }) => ({ ...config, onError: (report) => void reports.push(report) }),
+        }),
+      ],
+      controllers: [OrdersController],
+    })
+    class AsyncModule {}
+    const app = await start(AsyncModule, platform);
+    expect(app.get(GATEWAY_ERRORS_CONVENTIONS)).toMatchObject({ typeBase: 'https://errors.example.com/' });
+    const response = await request(url(app)).get('/refused');
+    expect(JSON.parse(response.text)['type']).toBe('https://errors.example.com/upstream-unreachable');
+    expect(reports).toHaveLength(1);
+  });
+});
+
+describe('GatewayExceptionFilter on its own', () => {
+  it.each(['express', 'fastify'] as const)('works with app.useGlobalFilters on platform-%s', async (platform) => {
+    @Module({ controllers: [OrdersController] })
+    class PlainModule {}
+    const app = await NestFactory.create(PlainModule, platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { logger: false });
+    apps.push(app);
+    app.useGlobalFilters(new GatewayExceptionFilter(app.get(HttpAdapterHost), defineConventions({ onError: false })));
+    await app.listen(0, '127.0.0.1');
+    const response = await request(url(app)).get('/refused').set('x-request-id', 'g-1');
+    expect(response.status).toBe(502);
+    expect(JSON.parse(response.text)).toMatchObject({ requestId: 'g-1', code: 'UPSTREAM_UNREACHABLE' });
+  });
+
+  it('works with @UseFilters on a controller', async () => {
+    @Controller('scoped')
+    @UseFilters(GatewayExceptionFilter)
+    class ScopedController {
+      @Get()
+      fail(): never {
+        throw refused();
+      }
+    }
+    @Module({ controllers: [ScopedController] })
+    class ScopedModule {}
+    const app = await start(ScopedModule, 'express');
+    const response = await request(url(app)).get('/scoped');
+    expect(response.status).toBe(502);
+    expect(response.headers['cache-control']).toBe('no-store');
+  });
+
+  it('answers an error thrown in Nest middleware on platform-fastify (raw response)', async () => {
+    @Injectable()
+    class FailingMiddleware implements NestMiddleware {
+      constructor(@Inject(GATEWAY_ERRORS_CONVENTIONS) readonly conventions: unknown) {}
+      use(): void {
+        throw refused();
+      }
+    }
+    @Module({ imports: [GatewayErrorsModule.forRoot({ onError: false })], controllers: [OrdersController] })
+    class MiddlewareModule implements NestModule {
+      configure(consumer: MiddlewareConsumer): void {
+        consumer.apply(FailingMiddleware).forRoutes('not-found');
+      }
+    }
+    const app = await start(MiddlewareModule, 'fastify');
+    const response = await request(url(app)).get('/not-found').set('x-request-id', 'mw-1');
+    expect(response.status).toBe(502);
+    expect(response.headers['x-request-id']).toBe('mw-1');
+    expect(JSON.parse(response.text)).toMatchObject({ code: 'UPSTREAM_UNREACHABLE', requestId: 'mw-1' });
+  });
+
+  it('hands non-HTTP contexts on untouched', async () => {
+    const filter = new GatewayExceptionFilter({ httpAdapter: undefined } as unknown as HttpAdapterHost, { onError: false });
+    const error = new Error('rpc failure');
+    const host = (type: string) => ({ getType: () => type }) as never;
+    await expect(lastValueFrom(filter.catch(error, host('rpc')) as Observable<never>)).rejects.toBe(error);
+    expect(() => filter.catch(error, host('ws'))).toThrow(error);
+    expect(() => filter.catch(error, host('graphql'))).toThrow(error);
+  });
+});

@@ -1,0 +1,13 @@
+import swc from 'unplugin-swc';
+import { defineProject } from 'vitest/config';
+import { alias } from '../../vitest.shared.js';
+
+export default defineProject({
+  // Nest's ValidationPipe reads parameter types from decorator metadata, which only SWC emits here.
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  resolve: { alias },
+  test: {
+    name: 'nestjs',
+    include: ['src/**/*.test.ts'],
+  },
+});
