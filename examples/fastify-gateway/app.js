@@ -1,30 +1,29 @@
-// A Fastify gateway in front of an orders service, wired the way a real service would be.
+// A Fastify gateway in front of three services, wired the way a real service would be.
 import Fastify from 'fastify';
+import { SERVICES } from '@gateway-errors-examples/conventions';
 import { fetchUpstream } from '@gateway-errors/core/upstream';
 import gatewayErrors, { genReqId, notFoundHandler } from '@gateway-errors/fastify';
 
 /**
- * @param {{ conventions: import('@gateway-errors/core').Conventions, ordersUrl: string, logger?: boolean }} options
+ * @param {{ conventions: import('@gateway-errors/core').Conventions, upstreams: Record<string, string>, timeoutMs?: number, logger?: boolean }} options
  */
-export async function createApp({ conventions, ordersUrl, logger = false }) {
+export async function createApp({ conventions, upstreams, timeoutMs = 1000, logger = false }) {
   const app = Fastify({ logger, genReqId: genReqId(conventions) });
   await app.register(gatewayErrors, conventions);
   app.setNotFoundHandler(notFoundHandler(conventions));
   app.get('/health', async () => ({ ok: true }));
-  app.route({
-    method: ['GET', 'POST', 'PUT', 'DELETE'],
-    url: '/orders/:path',
-    handler: async (request, reply) => {
-      const upstream = await fetchUpstream('orders', `${ordersUrl}/${encodeURIComponent(request.params.path)}`, {
+  for (const service of SERVICES) {
+    app.all(`/${service}/:path`, async (request, reply) => {
+      const upstream = await fetchUpstream(service, `${upstreams[service]}/${encodeURIComponent(request.params.path)}`, {
         method: request.method,
         headers: { 'x-request-id': request.id },
-        timeoutMs: 1000,
+        timeoutMs,
       });
       return reply
         .code(upstream.status)
         .type(upstream.headers.get('content-type') ?? 'application/json')
         .send(await upstream.text());
-    },
-  });
+    });
+  }
   return app;
 }

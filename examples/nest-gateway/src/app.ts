@@ -1,5 +1,6 @@
-// A NestJS gateway in front of an orders service, on platform-express or platform-fastify.
+// A NestJS gateway in front of three services, on platform-express or platform-fastify.
 import 'reflect-metadata';
+import { SERVICES } from '@gateway-errors-examples/conventions';
 import { fetchUpstream } from '@gateway-errors/core/upstream';
 import type { Conventions } from '@gateway-errors/core';
 import { GatewayErrorsModule } from '@gateway-errors/nestjs';
@@ -9,23 +10,35 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 
-const ORDERS = Symbol('orders-url');
+const OPTIONS = Symbol('gateway-options');
+
+interface GatewayOptions {
+  readonly upstreams: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+}
+
+interface IncomingLike {
+  readonly method: string;
+  readonly headers: Readonly<Record<string, unknown>>;
+}
 
 @Controller()
-class OrdersController {
-  constructor(@Inject(ORDERS) private readonly ordersUrl: string) {}
+class GatewayController {
+  constructor(@Inject(OPTIONS) private readonly options: GatewayOptions) {}
 
   @Get('health')
   health(): { ok: true } {
     return { ok: true };
   }
 
-  @All('orders/:path')
-  async order(@Param('path') path: string, @Req() req: { method: string; headers: Record<string, unknown> }): Promise<unknown> {
-    const upstream = await fetchUpstream('orders', `${this.ordersUrl}/${encodeURIComponent(path)}`, {
+  @All(':service/:path')
+  async forward(@Param('service') service: string, @Param('path') path: string, @Req() req: IncomingLike): Promise<unknown> {
+    const base = (SERVICES as readonly string[]).includes(service) ? this.options.upstreams[service] : undefined;
+    if (base === undefined) throw Object.assign(new Error('No route matches this request.'), { status: 404 });
+    const upstream = await fetchUpstream(service, `${base}/${encodeURIComponent(path)}`, {
       method: req.method,
       headers: { 'x-request-id': String(req.headers['x-request-id'] ?? '') },
-      timeoutMs: 1000,
+      timeoutMs: this.options.timeoutMs,
     });
     return upstream.json();
   }
@@ -33,11 +46,17 @@ class OrdersController {
 
 export type Platform = 'express' | 'fastify';
 
-export async function createApp(options: { conventions: Conventions; ordersUrl: string; platform: Platform; logger?: boolean }): Promise<INestApplication> {
+export async function createApp(options: {
+  conventions: Conventions;
+  upstreams: Readonly<Record<string, string>>;
+  platform: Platform;
+  timeoutMs?: number;
+  logger?: boolean;
+}): Promise<INestApplication> {
   @Module({
     imports: [GatewayErrorsModule.forRoot(options.conventions)],
-    controllers: [OrdersController],
-    providers: [{ provide: ORDERS, useValue: options.ordersUrl }],
+    controllers: [GatewayController],
+    providers: [{ provide: OPTIONS, useValue: { upstreams: options.upstreams, timeoutMs: options.timeoutMs ?? 1000 } }],
   })
   class AppModule {}
 
