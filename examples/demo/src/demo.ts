@@ -127,6 +127,7 @@ async function send(gateway: Gateway, scenario: Scenario, index: number): Promis
 }
 
 function table(rows: string[][], header: string[]): string {
+  // eslint-disable-next-line no-control-regex -- colour codes take no room on screen
   const width = (text: string) => text.replace(/\u001b\[\d+m/g, '').length;
   const widths = header.map((title, column) => Math.max(width(title), ...rows.map((row) => width(row[column] ?? ''))));
   const line = (cells: string[]) => cells.map((cell, column) => cell + ' '.repeat(widths[column]! - width(cell))).join('  ');
