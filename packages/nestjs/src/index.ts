@@ -37,6 +37,7 @@ const REQUEST_ID: unique symbol = Symbol.for('gateway-errors.request-id');
 const STALE: ReadonlySet<string> = new Set(STALE_HEADERS);
 
 type RawRequest = { headers: Record<string, string | string[] | undefined>; [REQUEST_ID]?: string };
+type AbortableResponse = { destroy(): unknown };
 type FastifyReplyLike = {
   raw: unknown;
   getHeaders(): Record<string, unknown>;
@@ -110,19 +111,25 @@ export class GatewayExceptionFilter implements ExceptionFilter {
       },
       this.conventions,
     );
-    if (isFastifyReply(response)) this.replyFastify(response, problem);
-    else writeProblem(response as NodeResponseLike, problem);
+    const fastify = isFastifyReply(response);
+    const out = (fastify ? response.raw : response) as NodeResponseLike & AbortableResponse;
+    const written = fastify ? this.replyFastify(response, problem) : writeProblem(out, problem);
+    // A response that already started cannot become a problem: cut the connection so the client sees
+    // a failed response rather than a truncated one that looks complete.
+    if (!written && out.writableEnded !== true && out.destroyed !== true) out.destroy();
   }
 
   /** Through the adapter, so Fastify's reply lifecycle (hooks, logging) sees the response. */
-  private replyFastify(reply: FastifyReplyLike, problem: Problem): void {
+  private replyFastify(reply: FastifyReplyLike, problem: Problem): boolean {
     const adapter = this.adapterHost.httpAdapter;
-    if (adapter.isHeadersSent(reply)) return;
+    const raw = reply.raw as NodeResponseLike;
+    if (adapter.isHeadersSent(reply) || raw.writableEnded === true || raw.destroyed === true) return false;
     for (const name of Object.keys(reply.getHeaders())) {
       if (STALE.has(name)) reply.removeHeader(name);
     }
     for (const name in problem.headers) adapter.setHeader(reply, name, problem.headers[name]!);
     adapter.reply(reply, problem.body ?? undefined, problem.status);
+    return true;
   }
 
   /** Nest's Logger: each 5xx once, with the request ID and the full masked error. */

@@ -13,6 +13,7 @@ import {
   Module,
   NotFoundException,
   Post,
+  Res,
   ServiceUnavailableException,
   UseFilters,
   ValidationPipe,
@@ -67,6 +68,15 @@ class OrdersController {
     throw new NotFoundException('No such order');
   }
 
+  @Get('stream')
+  async stream(@Res() reply: { raw?: NodeJS.WritableStream & { writeHead(status: number): unknown } }): Promise<never> {
+    const raw = (reply.raw ?? reply) as NodeJS.WritableStream & { writeHead(status: number): unknown };
+    raw.writeHead(200);
+    raw.write('{"orders":[');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    throw refused();
+  }
+
   @Post('orders')
   create(@Body(new ValidationPipe()) order: OrderDto): OrderDto {
     return order;
@@ -112,6 +122,14 @@ describe.each(['express', 'fastify'] as const)('platform-%s', (platform) => {
     expect(response.headers['x-request-id']).toBe('n-1');
     expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
     expect(JSON.parse(response.text)).toMatchObject({ code: 'UPSTREAM_UNREACHABLE', requestId: 'n-1', instance: '/refused' });
+  });
+
+  it('cuts the connection when a response fails after its headers went out, and keeps serving', async () => {
+    const app = await start(AppModule, platform);
+    const response = await fetch(`${url(app)}/stream`, { signal: AbortSignal.timeout(5000) });
+    expect(response.status).toBe(200);
+    await expect(response.text()).rejects.toThrow(/terminated/);
+    expect((await request(url(app)).get('/refused')).status).toBe(502);
   });
 
   it("maps Nest's gateway exceptions to the matching codes", async () => {
