@@ -62,12 +62,17 @@ describe('@gateway-errors/fastify', () => {
     expect(hostile.json()['requestId']).toBe(hostile.headers['x-request-id']);
   });
 
-  it('the plugin alone still answers with a validated ID, on success too', async () => {
-    const app = await build();
-    app.get('/ok', async (request) => ({ id: request.id }));
+  it('the plugin alone still answers with a validated ID, on success too, and request.log carries it', async () => {
+    const { lines, stream } = logSink();
+    const app = await build({ logger: { stream, level: 'info' } });
+    app.get('/ok', async (request) => {
+      request.log.info('serving');
+      return { id: request.id };
+    });
     const ok = await app.inject({ method: 'GET', url: '/ok', headers: { 'x-request-id': 'ok-1' } });
     expect(ok.headers['x-request-id']).toBe('ok-1');
     expect(ok.json()).toEqual({ id: 'ok-1' });
+    expect(lines.find((line) => line['msg'] === 'serving')).toMatchObject({ reqId: 'ok-1' });
     const generated = await app.inject({ method: 'GET', url: '/fail', headers: { 'x-request-id': 'bad id' } });
     expect(generated.headers['x-request-id']).toMatch(UUID);
     expect(generated.json()['requestId']).toBe(generated.headers['x-request-id']);

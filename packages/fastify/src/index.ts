@@ -91,12 +91,18 @@ export function notFoundHandler(conventions?: GatewayErrorsOptions): (request: F
 const plugin: FastifyPluginCallback<GatewayErrorsOptions> = (app, options, done) => {
   const config = defineConventions(options);
   const header = config.requestIdHeader;
+  const label = app.initialConfig.requestIdLogLabel ?? 'reqId';
   app.addHook('onRequest', function requestId(request, reply, next) {
     let id = (request.raw as unknown as RawRequest)[RESOLVED];
     if (id === undefined) {
       // genReqId was not given to the Fastify constructor: answer with a validated ID all the same.
       id = resolveRequestId(request.headers, config);
-      request.id = id;
+      if (request.id !== id) {
+        request.id = id;
+        // Fastify bound its own ID to request.log before this hook: bind the one the response carries.
+        const { level } = request.log;
+        request.log = app.childLoggerFactory.call(app, app.log, { [label]: id }, typeof level === 'string' ? { level } : {}, request.raw);
+      }
     }
     reply.header(header, id);
     next();
