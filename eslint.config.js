@@ -8,6 +8,25 @@ const nodeBuiltins = [
   'worker_threads', 'zlib',
 ];
 
+const nodeGlobals = ['process', 'Buffer', 'require', '__dirname', '__filename', 'setImmediate'];
+
+const coreInternals = [
+  { group: ['@gateway-errors/core/*', '!@gateway-errors/core/upstream'], message: "Adapters use the core's public API only." },
+  { group: ['**/core/src/**', '**/core/dist/**'], message: "Adapters use the core's public API only." },
+];
+
+/** `no-restricted-imports` options for code that must run on edge runtimes. */
+function runtimeNeutral(frameworks, extraPatterns = []) {
+  return {
+    patterns: [
+      { group: ['node:*'], message: 'Runtime-neutral code uses no Node.js built-ins.' },
+      { group: frameworks, message: 'Runtime-neutral code imports no framework.' },
+      ...extraPatterns,
+    ],
+    paths: nodeBuiltins.map((name) => ({ name, message: 'Runtime-neutral code uses no Node.js built-ins.' })),
+  };
+}
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**'] },
   js.configs.recommended,
@@ -23,21 +42,26 @@ export default tseslint.config(
   },
   {
     // The core runs on edge runtimes: Web APIs only, no Node.js built-ins and no frameworks.
-    files: ['packages/core/src/**/*.ts', 'packages/hono/src/**/*.ts'],
+    files: ['packages/core/src/**/*.ts'],
     ignores: ['packages/*/src/**/*.test.ts', 'packages/*/src/test-support/**'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['node:*'], message: 'The core is runtime-neutral: no Node.js built-ins.' },
-            { group: ['express', 'fastify', '@nestjs/*'], message: 'Runtime-neutral packages import no Node.js framework.' },
-          ],
-          paths: nodeBuiltins.map((name) => ({ name, message: 'The core is runtime-neutral: no Node.js built-ins.' })),
-        },
-      ],
-      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname', '__filename', 'setImmediate'],
+      'no-restricted-imports': ['error', runtimeNeutral(['express', 'fastify', 'fastify-plugin', '@nestjs/*', 'hono', 'hono/*'])],
+      'no-restricted-globals': ['error', ...nodeGlobals],
     },
+  },
+  {
+    // Hono runs on edge runtimes too; adapters translate and leave every decision to the core's public API.
+    files: ['packages/hono/src/**/*.ts'],
+    ignores: ['packages/*/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', runtimeNeutral(['express', 'fastify', 'fastify-plugin', '@nestjs/*'], coreInternals)],
+      'no-restricted-globals': ['error', ...nodeGlobals],
+    },
+  },
+  {
+    files: ['packages/express/src/**/*.ts', 'packages/fastify/src/**/*.ts', 'packages/nestjs/src/**/*.ts'],
+    ignores: ['packages/*/src/**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: coreInternals }] },
   },
   {
     files: ['packages/*/src/**/*.test.ts', 'packages/*/src/test-support/**/*.ts'],

@@ -103,7 +103,7 @@ async function send(gateway: Gateway, scenario: Scenario, index: number): Promis
   const response = await fetch(gateway.url + scenario.path, {
     method: scenario.method,
     headers: { 'x-request-id': id, 'content-type': 'application/json' },
-    body: scenario.method === 'POST' ? '{"quantity":1}' : undefined,
+    body: scenario.method === 'POST' ? '{"quantity":1}' : null,
     signal: AbortSignal.timeout(5000),
   });
   const text = await response.text();
