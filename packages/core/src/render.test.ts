@@ -64,7 +64,17 @@ describe('renderProblem: body', () => {
   it("adds the W3C trace-id beside the request ID", () => {
     const headers = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
     expect(json(renderProblem(new Error('x'), { headers }, production))['traceId']).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
-    for (const bad of ['00-00000000000000000000000000000000-00f067aa0ba902b7-01', 'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'garbage']) {
+    const future = { traceparent: '01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-the-future-holds' };
+    expect(json(renderProblem(new Error('x'), { headers: future }, production))['traceId']).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    for (const bad of [
+      '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x',
+      '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01',
+      'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      'garbage',
+    ]) {
       expect(json(renderProblem(new Error('x'), { headers: { traceparent: bad } }, production))['traceId']).toBeUndefined();
     }
   });

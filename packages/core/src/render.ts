@@ -82,7 +82,9 @@ const CONTENT_TYPES: Readonly<Record<Format, string>> = {
 };
 
 const GENERIC_5XX = 'The server could not complete the request.';
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}/;
+// W3C Trace Context: version 00 is exactly these four fields; later versions may append `-…`.
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(-|$)/;
+const ZEROS = /^0+$/;
 const MAX_INSTANCE = 1024;
 
 /**
@@ -279,8 +281,9 @@ function traceIdOf(headers: HeadersLike | undefined): string | undefined {
   const traceparent = readSingleHeader(headers, 'traceparent');
   if (traceparent === undefined) return undefined;
   const match = TRACEPARENT.exec(traceparent);
-  const traceId = match?.[1];
-  if (traceId === undefined || traceparent.startsWith('ff') || /^0+$/.test(traceId)) return undefined;
+  if (match === null) return undefined;
+  const [, version, traceId, parentId, more] = match;
+  if (version === 'ff' || (version === '00' && more !== '') || ZEROS.test(traceId!) || ZEROS.test(parentId!)) return undefined;
   return traceId;
 }
 
