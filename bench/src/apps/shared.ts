@@ -1,0 +1,81 @@
+// What every benchmark app shares: the failing upstream call and the hand-written floor.
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+/** Which way a server answers. */
+export type Variant =
+  /** gateway-errors with its logging hook off (`onError: false`). */
+  | 'ge-quiet'
+  /** gateway-errors with its default logging. */
+  | 'ge'
+  /** The framework's own error handling, untouched. */
+  | 'default'
+  /** The ecosystem's usual way to answer a 502. */
+  | 'peer'
+  /** A hand-written handler that writes a static 502 problem+json: the floor. */
+  | 'floor'
+  /** Happy path: no gateway-errors at all. */
+  | 'bare'
+  /** Happy path: the request-ID middleware (and error handler) installed. */
+  | 'request-id';
+
+export type Framework = 'express' | 'fastify' | 'hono' | 'nest';
+
+/** The route every app serves: `/orders/42` fails upstream, `/ok` succeeds. */
+export const ERROR_PATH = '/orders/42';
+export const OK_PATH = '/ok';
+
+/**
+ * The error a real `fetch` gave when the upstream refused the connection, made once at start-up.
+ * Every request rethrows it, so the benchmark measures the error handling and not the kernel's
+ * connection refusal; the same object goes through every variant.
+ */
+export async function refusedFetchError(): Promise<unknown> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  try {
+    await fetch(`http://127.0.0.1:${port}/orders/42`);
+  } catch (error) {
+    return error;
+  }
+  throw new Error(`Expected a refused connection on 127.0.0.1:${port}`);
+}
+
+/** The upstream call of the failing route: always rejects with the same real client error. */
+export function upstreamCall(error: unknown): () => Promise<never> {
+  return async function callOrders() {
+    throw error;
+  };
+}
+
+/** The floor's body: what gateway-errors answers for this failure, with a fixed request ID. */
+export const FLOOR_BODY = JSON.stringify({
+  type: 'urn:gateway-errors:upstream-unreachable',
+  title: 'Upstream Unreachable',
+  status: 502,
+  detail: 'An upstream service could not be reached.',
+  instance: ERROR_PATH,
+  code: 'UPSTREAM_UNREACHABLE',
+  requestId: '00000000-0000-4000-8000-000000000000',
+  retryable: true,
+});
+
+/** The floor's headers: the same ones gateway-errors sets, with a fresh request ID. */
+export function floorHeaders(id: string = randomUUID()): Record<string, string> {
+  return {
+    'content-type': 'application/problem+json; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'x-request-id': id,
+    'proxy-status': 'gateway-errors; error=connection_refused',
+  };
+}
+
+/** A running app as the server process sees it. */
+export interface RunningApp {
+  readonly port: number;
+  close(): Promise<unknown>;
+}
