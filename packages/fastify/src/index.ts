@@ -62,7 +62,13 @@ export function errorHandler(
       },
       config,
     );
-    // A response that already started, or a client that left, gets nothing more.
+    // A response that already started cannot become a problem: cut the connection, as Fastify's own
+    // handler does, so the client sees a failed response instead of waiting for the rest.
+    if (reply.raw.headersSent && !reply.raw.writableEnded && !reply.raw.destroyed) {
+      reply.raw.destroy();
+      return;
+    }
+    // A reply already sent, or a client that left, gets nothing more.
     if (reply.sent || reply.raw.headersSent || reply.raw.destroyed) return;
     for (const name of Object.keys(reply.getHeaders())) {
       if (STALE.has(name)) reply.removeHeader(name);
