@@ -1,16 +1,34 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
+import type { Server, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import type { Conventions } from '@gateway-errors/core';
 import { GatewayErrorsModule } from '@gateway-errors/nestjs';
 import type { Faults } from '@gateway-errors/fault-servers';
-import { All, Body, Controller, Inject, Module, NotFoundException, Param, Post, UnsupportedMediaTypeException, ValidationPipe, Headers } from '@nestjs/common';
+import {
+  All,
+  Body,
+  Controller,
+  Get,
+  Headers,
+  Inject,
+  Module,
+  NotFoundException,
+  Param,
+  Post,
+  Res,
+  StreamableFile,
+  UnsupportedMediaTypeException,
+  ValidationPipe,
+} from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { IsString } from 'class-validator';
-import { actions, ORDER_BODY_LIMIT } from './scenarios.js';
+import { connectionsOf } from './connections.js';
+import { actions, failingBody, ORDER_BODY_LIMIT, writeFailingBody } from './scenarios.js';
 import type { Target } from './targets.js';
 
 const FAULTS = Symbol('faults');
@@ -38,6 +56,21 @@ class ScenarioController {
     await action(this.faults);
     return { ok: true };
   }
+
+  @Get('health')
+  health(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('stream')
+  stream(): StreamableFile {
+    return new StreamableFile(Readable.from(failingBody(this.faults)), { type: 'text/plain; charset=utf-8' });
+  }
+
+  @Get('started')
+  async started(@Res() res: ServerResponse | { raw: ServerResponse }): Promise<void> {
+    await writeFailingBody('raw' in res ? res.raw : res, this.faults);
+  }
 }
 
 function nestTarget(platform: 'express' | 'fastify'): Target {
@@ -61,8 +94,9 @@ function nestTarget(platform: 'express' | 'fastify'): Target {
         app = await NestFactory.create(AppModule, new FastifyAdapter({ bodyLimit: ORDER_BODY_LIMIT }), { logger: false });
       }
       await app.listen(0, '127.0.0.1');
-      const { port } = app.getHttpServer().address() as AddressInfo;
-      return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+      const server = app.getHttpServer() as Server;
+      const { port } = server.address() as AddressInfo;
+      return { url: `http://127.0.0.1:${port}`, connections: connectionsOf(server), close: () => app.close() };
     },
   };
 }

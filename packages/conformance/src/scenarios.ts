@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { ServiceUnavailableError } from '@gateway-errors/core';
 import { fetchUpstream, withUpstream } from '@gateway-errors/core/upstream';
 import type { Faults } from '@gateway-errors/fault-servers';
@@ -231,10 +232,53 @@ export const scenarios: readonly Scenario[] = defined.map((scenario) => {
   };
 });
 
+/** The deadline of the routes that the fault and load tests send to a hanging or slow upstream: short, so they stay fast. */
+export const SHORT_DEADLINE_MS = 25;
+
+/** Route actions that no conformance scenario sends, for the fault and load tests. */
+const routeOnly: ReadonlyArray<readonly [string, RouteAction]> = [
+  ['hang-short', (f) => withUpstream('pricing', (signal) => fetch(`${f.hang}/prices`, { signal }), { timeoutMs: SHORT_DEADLINE_MS })],
+  [
+    'late-by-1ms',
+    (f) => withUpstream('pricing', (signal) => fetch(`${f.status}/delay/${SHORT_DEADLINE_MS + 1}`, { signal }), { timeoutMs: SHORT_DEADLINE_MS }),
+  ],
+];
+
 /** The route actions, by name: every target mounts `/s/:name` on them. */
-export const actions: ReadonlyMap<string, RouteAction> = new Map(
-  scenarios.flatMap((scenario) => (scenario.action === undefined ? [] : [[scenario.name, scenario.action] as const])),
-);
+export const actions: ReadonlyMap<string, RouteAction> = new Map([
+  ...scenarios.flatMap((scenario) => (scenario.action === undefined ? [] : [[scenario.name, scenario.action] as const])),
+  ...routeOnly,
+]);
+
+/** What every `/stream` and `/started` route sends before its body fails. */
+export const FIRST_CHUNK = 'first chunk of the report\n';
+
+/**
+ * The body of every `/stream` and `/started` route: a first chunk, then the body of an
+ * upstream that announces 100 bytes and closes after 11, so the response fails
+ * after its headers and first chunk were sent.
+ */
+export async function* failingBody(faults: Faults): AsyncGenerator<Uint8Array, void, undefined> {
+  yield new TextEncoder().encode(FIRST_CHUNK);
+  const upstream = await fetch(`${faults.truncated}/report`);
+  if (upstream.body === null) return;
+  const reader = upstream.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    yield value;
+  }
+}
+
+/**
+ * Writes the head and {@link failingBody} straight onto a Node.js response, so
+ * the failure reaches the adapter's error handler after the head went out.
+ */
+export async function writeFailingBody(res: ServerResponse, faults: Faults): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+  for await (const chunk of failingBody(faults)) res.write(chunk);
+  res.end();
+}
 
 /** The body `/orders` validates: `{ name: string }`, at most 100 kB. */
 export const ORDER_BODY_LIMIT = 100_000;

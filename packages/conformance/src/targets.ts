@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { Readable } from 'node:stream';
 import type { Conventions } from '@gateway-errors/core';
 import { gatewayErrors, notFound, requestId } from '@gateway-errors/express';
 import fastifyGatewayErrors, { genReqId, notFoundHandler } from '@gateway-errors/fastify';
@@ -15,12 +16,22 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { validator } from 'hono/validator';
 import createHttpError from 'http-errors';
+import { connectionsOf } from './connections.js';
 import { nestTargets } from './nest-target.js';
-import { actions, ORDER_BODY_LIMIT } from './scenarios.js';
+import { actions, failingBody, ORDER_BODY_LIMIT, writeFailingBody } from './scenarios.js';
 
-/** A running app of one framework, wired the way its adapter's README says. */
+/**
+ * A running app of one framework, wired the way its adapter's README says.
+ * Besides the routes of the scenarios (`/orders`, `/s/:name`), every app has
+ * `GET /health`, answering 200 at once, `GET /stream`, streaming
+ * {@link failingBody} the framework's own way, and `GET /started`, which writes
+ * its head and first chunk itself and leaves the failure to the adapter's error
+ * handler ({@link writeFailingBody}).
+ */
 export interface RunningTarget {
   readonly url: string;
+  /** How many connections the app's server holds open. */
+  connections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -58,6 +69,14 @@ function expressTarget(name: string, express: ExpressModule, { nativeAsync }: { 
         done.catch((error: unknown) => next(error ?? new Error('Rejected promise')));
         return undefined;
       });
+      app.get('/health', (_req: Request, res: Response) => void res.json({ ok: true }));
+      // Express streams by writing onto the response: both routes are one.
+      app.get(['/stream', '/started'], (_req: Request, res: Response, next: NextFunction) => {
+        const done = writeFailingBody(res, faults);
+        if (nativeAsync) return done;
+        done.catch((error: unknown) => next(error ?? new Error('Rejected promise')));
+        return undefined;
+      });
       app.use(notFound(conventions));
       app.use(gatewayErrors(conventions));
       const server = await new Promise<Server>((resolve) => {
@@ -65,6 +84,7 @@ function expressTarget(name: string, express: ExpressModule, { nativeAsync }: { 
       });
       return {
         url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        connections: connectionsOf(server),
         close: () =>
           new Promise<void>((resolve) => {
             server.closeAllConnections();
@@ -97,9 +117,13 @@ const fastifyTarget: Target = {
       await action(faults);
       return { ok: true };
     });
+    app.get('/health', async () => ({ ok: true }));
+    app.get('/stream', (_request, reply) => reply.type('text/plain; charset=utf-8').send(Readable.from(failingBody(faults))));
+    app.get('/started', async (_request, reply) => writeFailingBody(reply.raw, faults));
     await app.listen({ host: '127.0.0.1', port: 0 });
     return {
       url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+      connections: connectionsOf(app.server),
       close: () => app.close(),
     };
   },
@@ -140,6 +164,21 @@ const honoTarget: Target = {
       await action(faults);
       return c.json({ ok: true });
     });
+    app.get('/health', (c) => c.json({ ok: true }));
+    // A Hono handler answers with a Response, so the error handler never sees a started one: both routes are one.
+    app.on('GET', ['/stream', '/started'], (c) => {
+      const chunks = failingBody(faults);
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { done, value } = await chunks.next();
+          if (done === true) controller.close();
+          else controller.enqueue(value);
+        },
+      });
+      // Without it, node-server reads ahead to compute a Content-Length, and ends a
+      // stream that fails during that read as if it were complete.
+      return c.body(body, 200, { 'content-type': 'text/plain; charset=utf-8', 'transfer-encoding': 'chunked' });
+    });
     app.notFound(honoNotFound(conventions));
     app.onError(honoErrors(conventions));
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
@@ -147,6 +186,7 @@ const honoTarget: Target = {
     });
     return {
       url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      connections: connectionsOf(server as Server),
       close: () =>
         new Promise<void>((resolve) => {
           (server as Server).closeAllConnections();

@@ -151,8 +151,10 @@ export function bodyStallServer(): Promise<FaultServer> {
 
 /**
  * An HTTP server with the routes `/status/:code`, answering that status (with
- * `Retry-After: 7` on 503 and 429), and `/json-bad`, answering a 200
- * `application/json` whose body is not JSON. Anything else is a 200.
+ * `Retry-After: 7` on 503 and 429), `/delay/:ms`, answering a 200 after `ms`
+ * milliseconds (at most 10 s) whether or not the client still waits, and
+ * `/json-bad`, answering a 200 `application/json` whose body is not JSON.
+ * Anything else is a 200.
  */
 export function statusServer(): Promise<FaultServer> {
   const server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
@@ -164,6 +166,12 @@ export function statusServer(): Promise<FaultServer> {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (status === 503 || status === 429) headers['retry-after'] = '7';
       res.writeHead(status, headers).end(JSON.stringify({ status }));
+      return;
+    }
+    const delay = /^\/delay\/(\d{1,5})$/.exec(path);
+    if (delay !== null) {
+      // A late answer, written even to a client that gave up: that is the fault.
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'), Math.min(Number(delay[1]), 10_000));
       return;
     }
     if (path === '/json-bad') {
