@@ -64,6 +64,19 @@ describe('classify: totality', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
+  it("trusts the library's brand only with a 502, 503 or 504 status", () => {
+    const branded = (fields: object): object => Object.defineProperty(fields, Symbol.for('gateway-errors.upstream-error'), { value: true });
+    expect(classify(branded({})).status).toBe(500);
+    expect(classify(branded({ status: 200, code: 'ECONNREFUSED' }))).toMatchObject({ status: 502, code: 'UPSTREAM_UNREACHABLE' });
+    expect(classify(branded({ status: 503 }))).toMatchObject({ status: 503, code: 'UPSTREAM_UNAVAILABLE' });
+  });
+
+  it('ignores an upstream status outside 100–599', () => {
+    expect(classify(new BadGatewayError({ upstreamStatus: 0 })).upstreamStatus).toBeUndefined();
+    expect(classify(new BadGatewayError({ upstreamStatus: Number.NaN })).upstreamStatus).toBeUndefined();
+    expect(classify(errno('UND_ERR_RESPONSE_STATUS_CODE', { statusCode: 0 })).upstreamStatus).toBeUndefined();
+  });
+
   it('a thrown string or bare SyntaxError is not upstream evidence', () => {
     expect(classify('ECONNREFUSED').code).toBe('INTERNAL_ERROR');
     expect(classify(new SyntaxError('Unexpected token } in JSON')).code).toBe('INTERNAL_ERROR');
@@ -255,6 +268,11 @@ describe('classify: client errors stay 4xx', () => {
     expect(classify(error, POST)).toMatchObject({ status: 429, retryable: true, retryAfter: 30 });
   });
 
+  it('a kept 429 without a valid Retry-After gets defaultRetryAfter', () => {
+    expect(classify(createHttpError(429), POST).retryAfter).toBe(5);
+    expect(classify(createHttpError(429, { headers: { 'retry-after': '-1' } }), POST, { defaultRetryAfter: 9 }).retryAfter).toBe(9);
+  });
+
   it("an application's own 5xx maps to the matching code", () => {
     expect(classify(new ServiceUnavailableException())).toMatchObject({ status: 503, code: 'UPSTREAM_UNAVAILABLE' });
     expect(classify(new BadGatewayException())).toMatchObject({ status: 502, code: 'UPSTREAM_BAD_RESPONSE' });
@@ -379,6 +397,22 @@ describe('classify: mappers', () => {
       },
       () => ({ status: 200 }),
     ];
-    expect(classify(errno('ECONNRESET'), undefined, { mappers }).code).toBe('UPSTREAM_CONNECTION_LOST');
+    expect(classify(errno('ECONNRESET'), undefined, { mappers })).toMatchObject({ status: 502, code: 'UPSTREAM_CONNECTION_LOST' });
+  });
+
+  it("validates and caps a refinement's Retry-After like any other", () => {
+    const refine = (retryAfter: unknown) => [() => ({ retryAfter: retryAfter as number })];
+    const unavailable = errno('EOPENBREAKER');
+    expect(classify(unavailable, undefined, { mappers: refine(-5) }).retryAfter).toBe(5);
+    expect(classify(unavailable, undefined, { mappers: refine('Thu, 01 Jan 1970 00:00:00 GMT') }).retryAfter).toBe(5);
+    expect(classify(unavailable, undefined, { mappers: refine('7\r\nSet-Cookie: a=b') }).retryAfter).toBe(5);
+    expect(classify(unavailable, undefined, { mappers: refine(1e9) }).retryAfter).toBe(120);
+    expect(classify(unavailable, undefined, { mappers: refine(30) }).retryAfter).toBe(30);
+  });
+
+  it('ignores a refined upstream status outside 100–599', () => {
+    const error = new BadGatewayError({ upstreamStatus: 500 });
+    expect(classify(error, undefined, { mappers: [() => ({ upstreamStatus: Number.NaN })] }).upstreamStatus).toBe(500);
+    expect(classify(error, undefined, { mappers: [() => ({ upstreamStatus: 404 })] }).upstreamStatus).toBe(404);
   });
 });

@@ -57,7 +57,7 @@ export type ErrorMapper = (error: unknown, request: ClassifyRequest | undefined)
 /** Options of {@link classify}; {@link defineConventions} produces a superset. */
 export interface ClassifyOptions {
   readonly mappers?: readonly ErrorMapper[] | undefined;
-  /** Retry-After (seconds) of a 503 when nothing better is known. Default 5. */
+  /** Retry-After (seconds) of a 503 or 429 when nothing better is known. Default 5. */
   readonly defaultRetryAfter?: number | undefined;
   /** Largest Retry-After passed on (seconds). Default 120. */
   readonly maxRetryAfter?: number | undefined;
@@ -276,7 +276,15 @@ function decide(error: unknown, request: ClassifyRequest | undefined, options: C
     retryAfter !== undefined && (verdict as Signal).retryAfter === undefined ? { ...verdict, retryAfter } : verdict,
     { request, options, upstream },
   );
-  return refinement === undefined ? result : { ...result, ...refinement };
+  return refinement === undefined ? result : refine(result, refinement, options);
+}
+
+/** A mapper's refinement never changes the decided status, and its Retry-After is validated like any other. */
+function refine(result: Classification, refinement: ClassificationOverride, options: ClassifyOptions | undefined): Classification {
+  const { status: _status, retryAfter, upstreamStatus, ...rest } = refinement;
+  const refined = { ...result, ...rest, upstreamStatus: isHttpStatus(upstreamStatus) ? upstreamStatus : result.upstreamStatus };
+  if (retryAfter === undefined) return refined;
+  return { ...refined, retryAfter: parseRetryAfter(retryAfter, { max: options?.maxRetryAfter ?? 120 }) ?? result.retryAfter };
 }
 
 /** Flattens the error graph breadth-first: the thrown value, its causes and aggregated errors. */
@@ -311,7 +319,8 @@ function inspect(node: unknown): Signal | undefined {
 }
 
 function inspectObject(node: Record<string, unknown>): Signal | undefined {
-  if ((node as { [BRAND]?: unknown })[BRAND] === true) return fromUpstreamError(node);
+  // The brand is a global symbol: trust it only with a status the error classes can carry.
+  if ((node as { [BRAND]?: unknown })[BRAND] === true && isUpstreamStatus(node['status'])) return fromUpstreamError(node);
 
   const code = node['code'];
   if (typeof code === 'string' && code.length > 0) {
@@ -439,12 +448,12 @@ function upstreamResponseStatus(node: Record<string, unknown>, code: unknown): U
   if (typeof response === 'object' && response !== null && typeof node['getResponse'] !== 'function') {
     const res = response as Record<string, unknown>;
     const status = typeof res['status'] === 'number' ? res['status'] : res['statusCode'];
-    if (typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599) {
+    if (isHttpStatus(status)) {
       return { status, headers: res['headers'] };
     }
   }
   // undici: ResponseStatusCodeError (v5/v6) and the responseError interceptor's ResponseError (v7).
-  if ((code === 'UND_ERR_RESPONSE_STATUS_CODE' || code === 'UND_ERR_RESPONSE') && typeof node['statusCode'] === 'number') {
+  if ((code === 'UND_ERR_RESPONSE_STATUS_CODE' || code === 'UND_ERR_RESPONSE') && isHttpStatus(node['statusCode'])) {
     return { status: node['statusCode'], headers: node['headers'] };
   }
   return undefined;
@@ -469,7 +478,7 @@ function fromUpstreamStatus(status: number, headers: unknown): Signal {
 function fromUpstreamError(node: Record<string, unknown>): Signal {
   const status = node['status'] as number;
   const explicit = node['code'];
-  const upstreamStatus = typeof node['upstreamStatus'] === 'number' ? node['upstreamStatus'] : undefined;
+  const upstreamStatus = isHttpStatus(node['upstreamStatus']) ? node['upstreamStatus'] : undefined;
   const code =
     typeof explicit === 'string' ? explicit : status === 502 ? (upstreamStatus === undefined ? BAD : STATUS) : status === 503 ? UNAVAILABLE : TIMEOUT;
   const defaults = EXPLICIT_DEFAULTS[code];
@@ -610,7 +619,7 @@ function finish(verdict: Signal | { status: number; code: string; proxyError?: P
   const reachedUpstream = signal.reached !== false;
   const max = options?.maxRetryAfter ?? 120;
   let retryAfter = signal.retryAfter === undefined ? undefined : parseRetryAfter(signal.retryAfter, { max });
-  if (retryAfter === undefined && status === 503) retryAfter = Math.min(options?.defaultRetryAfter ?? 5, max);
+  if (retryAfter === undefined && (status === 503 || status === 429)) retryAfter = Math.min(options?.defaultRetryAfter ?? 5, max);
   return {
     status,
     code,
@@ -621,7 +630,7 @@ function finish(verdict: Signal | { status: number; code: string; proxyError?: P
     expose: signal.expose === true,
     proxyError: signal.proxyError,
     reachedUpstream,
-    upstreamStatus: signal.upstreamStatus,
+    upstreamStatus: isHttpStatus(signal.upstreamStatus) ? signal.upstreamStatus : undefined,
     detail: signal.detail,
     errors: signal.errors,
   };
@@ -679,6 +688,14 @@ function runMapper(mapper: ErrorMapper, node: unknown, request: ClassifyRequest 
   } catch {
     return undefined;
   }
+}
+
+function isHttpStatus(status: unknown): status is number {
+  return typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599;
+}
+
+function isUpstreamStatus(status: unknown): boolean {
+  return status === 502 || status === 503 || status === 504;
 }
 
 function isValidStatus(status: unknown): status is number {

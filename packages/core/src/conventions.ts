@@ -32,7 +32,7 @@ export interface ConventionsOptions {
   readonly requestIdPattern?: RegExp | undefined;
   /** Makes request IDs. Default `crypto.randomUUID()`. */
   readonly generateRequestId?: (() => string) | undefined;
-  /** Retry-After (seconds) of a 503 when nothing better is known. Default 5. */
+  /** Retry-After (seconds) of a 503 or 429 when nothing better is known. Default 5. */
   readonly defaultRetryAfter?: number | undefined;
   /** Largest Retry-After passed on, in seconds, whatever an upstream said. Default 120. */
   readonly maxRetryAfter?: number | undefined;

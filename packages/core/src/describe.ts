@@ -22,7 +22,8 @@ const MASK = '***';
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi;
 const SECRET_NAME = String.raw`[\w.-]*?(?:token|secret|passw(?:or)?d|pwd|pass|api[_-]?key|apikey|access[_-]?key|private[_-]?key|signature|sig|auth|session|credential|jwt|code)[\w.-]*`;
 const SECRET_QUERY = new RegExp(String.raw`([?&;]${SECRET_NAME}=)[^&#\s"'<>]*`, 'gi');
-const SECRET_PAIR = new RegExp(String.raw`\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret)["']?\s*[=:]\s*["']?)[^\s"'&,;}]+`, 'gi');
+// The key may carry a prefix: access_token, DB_PASSWORD, x-api-key.
+const SECRET_PAIR = new RegExp(String.raw`(?<![\w.-])([\w.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret)["']?\s*[=:]\s*["']?)[^\s"'&,;}]+`, 'gi');
 const AUTH_SCHEME = /\b(Bearer|Basic|Digest|Token|Negotiate)\s+[A-Za-z0-9\-._~+/=]+/g;
 const SECRET_HEADER = /\b((?:proxy-)?authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token)(["']?\s*[:=]\s*["']?)[^"'\r\n}]+/gi;
 
@@ -37,12 +38,14 @@ const SECRET_HEADER = /\b((?:proxy-)?authorization|cookie|set-cookie|x-api-key|a
  * ```
  */
 export function maskSecrets(text: string): string {
+  // Values first, header values last: a header's mask runs to the end of its line and would
+  // swallow the key of a later `password='…'` while leaving its value behind.
   return text
     .replace(URL_USERINFO, `$1${MASK}@`)
-    .replace(SECRET_HEADER, `$1$2${MASK}`)
     .replace(AUTH_SCHEME, `$1 ${MASK}`)
     .replace(SECRET_QUERY, `$1${MASK}`)
-    .replace(SECRET_PAIR, `$1${MASK}`);
+    .replace(SECRET_PAIR, `$1${MASK}`)
+    .replace(SECRET_HEADER, `$1$2${MASK}`);
 }
 
 /**
@@ -130,9 +133,8 @@ function upstreamOf(record: Record<string, unknown>): { status?: number; url?: s
   if (url === undefined && typeof request === 'object' && request !== null) url = read(request as Record<string, unknown>, 'url');
   const result: { status?: number; url?: string } = {};
   if (typeof status === 'number') result.status = status;
-  if (typeof url === 'string' || (typeof url === 'object' && url !== null && typeof (url as URL).href === 'string')) {
-    result.url = clip(String(typeof url === 'string' ? url : (url as URL).href));
-  }
+  const href = typeof url === 'object' && url !== null ? read(url as Record<string, unknown>, 'href') : url;
+  if (typeof href === 'string') result.url = clip(href);
   return result.status === undefined && result.url === undefined ? undefined : result;
 }
 
@@ -145,7 +147,13 @@ function nextCause(value: unknown): unknown {
 function aggregated(value: unknown): unknown[] {
   if (typeof value !== 'object' || value === null) return [];
   const errors = read(value as Record<string, unknown>, 'errors');
-  return Array.isArray(errors) && read(value as Record<string, unknown>, 'name') === 'AggregateError' ? errors.slice(0, MAX_CAUSES) : [];
+  if (read(value as Record<string, unknown>, 'name') !== 'AggregateError') return [];
+  try {
+    // A revoked Proxy throws even on Array.isArray.
+    return Array.isArray(errors) ? errors.slice(0, MAX_CAUSES) : [];
+  } catch {
+    return [];
+  }
 }
 
 function read(record: Record<string, unknown>, key: string): unknown {
