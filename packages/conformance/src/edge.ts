@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { EdgeVM } from '@edge-runtime/vm';
 import { build } from 'esbuild';
 import type { Plugin } from 'esbuild';
+import type { Faults } from '@gateway-errors/fault-servers';
 
 const source = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
@@ -20,20 +21,34 @@ const noNodeBuiltins: Plugin = {
 };
 
 /**
- * A Hono app with the adapter, for a Web-standard runtime: its routes throw
- * what the socket-free scenarios throw, without any Node.js module.
+ * A Hono app with the adapter, for a Web-standard runtime. Its routes fail the
+ * way the Node.js targets' routes do, with the runtime's own `fetch` (and
+ * axios on its fetch adapter) against the same fault servers, or by throwing
+ * what the socket-free scenarios throw. No Node.js module is reachable.
  */
 const APP = `
+import axios from 'axios';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { defineConventions, ServiceUnavailableError } from '@gateway-errors/core';
+import { fetchUpstream, withUpstream } from '@gateway-errors/core/upstream';
 import { gatewayErrors, notFound, requestId } from '@gateway-errors/hono';
 
-export function makeApp(mode) {
+export function makeApp(mode, f) {
   const conventions = defineConventions({ mode, onError: false });
+  const client = axios.create({ adapter: 'fetch' });
   const app = new Hono();
   app.use(requestId(conventions));
   const actions = {
+    refused: () => fetch(f.refused + '/orders'),
+    reset: () => client.get(f.reset + '/orders?token=tok-SECRET', { headers: { authorization: 'Bearer auth-SECRET' } }),
+    'reset-idempotent': () => client.get(f.reset + '/orders'),
+    garbage: () => fetch(f.garbage + '/orders'),
+    'hang-timeout': () => withUpstream('pricing', (signal) => fetch(f.hang + '/prices', { signal }), { timeoutMs: 100 }),
+    'tls-self-signed': () => fetch(f.tls + '/orders'),
+    'upstream-500': () => client.get(f.status + '/status/500'),
+    'upstream-404': () => client.get(f.status + '/status/404'),
+    'upstream-503': () => fetchUpstream('search', f.status + '/status/503'),
     'service-unavailable-error': () => { throw new ServiceUnavailableError({ upstream: 'search', retryAfter: 30, detail: 'Search is being re-indexed.' }); },
     'http-error-404': () => { throw new HTTPException(404, { message: 'No such order' }); },
     'thrown-null': () => { throw null; },
@@ -51,8 +66,30 @@ export function makeApp(mode) {
 }
 `;
 
-/** Scenarios whose routes need no socket, run again on the Edge Runtime. */
-export const EDGE_SCENARIOS: ReadonlySet<string> = new Set(['service-unavailable-error', 'http-error-404', 'thrown-null', 'thrown-string', 'route-not-found']);
+/**
+ * Scenarios the Edge Runtime app answers: every one but the opossum breaker
+ * (a Node.js library) and the request bodies that each framework parses itself.
+ */
+export const EDGE_SCENARIOS: ReadonlySet<string> = new Set([
+  'refused',
+  'reset',
+  'reset-idempotent',
+  'garbage',
+  'hang-timeout',
+  'tls-self-signed',
+  'upstream-500',
+  'upstream-404',
+  'upstream-503',
+  'service-unavailable-error',
+  'http-error-404',
+  'thrown-null',
+  'thrown-string',
+  'head',
+  'accept-html',
+  'hostile-request-id',
+  'no-request-id',
+  'route-not-found',
+]);
 
 export interface EdgeAnswer {
   readonly status: number;
@@ -61,7 +98,9 @@ export interface EdgeAnswer {
 }
 
 /** Bundles the app for the browser platform (no Node.js built-in may be reached) and loads it in an Edge Runtime VM. */
-export async function edgeApp(): Promise<(mode: string, request: { method: string; path: string; headers: Record<string, string> }) => Promise<EdgeAnswer>> {
+export async function edgeApp(
+  faults: Faults,
+): Promise<(mode: string, request: { method: string; path: string; headers: Record<string, string> }) => Promise<EdgeAnswer>> {
   const result = await build({
     stdin: { contents: APP, resolveDir: source('.'), loader: 'js' },
     bundle: true,
@@ -71,6 +110,7 @@ export async function edgeApp(): Promise<(mode: string, request: { method: strin
     platform: 'browser',
     target: 'es2022',
     alias: {
+      '@gateway-errors/core/upstream': source('../../core/src/upstream.ts'),
       '@gateway-errors/core': source('../../core/src/index.ts'),
       '@gateway-errors/hono': source('../../hono/src/index.ts'),
     },
@@ -81,7 +121,7 @@ export async function edgeApp(): Promise<(mode: string, request: { method: strin
   vm.evaluate(result.outputFiles![0]!.text);
   const apps = new Map<string, unknown>();
   return async (mode, request) => {
-    if (!apps.has(mode)) apps.set(mode, vm.evaluate(`edgeApp.makeApp(${JSON.stringify(mode)})`));
+    if (!apps.has(mode)) apps.set(mode, vm.evaluate(`edgeApp.makeApp(${JSON.stringify(mode)}, ${JSON.stringify(faults)})`));
     const app = apps.get(mode) as { request(path: string, init: RequestInit): Promise<Response> };
     const response = await app.request(request.path, { method: request.method, headers: request.headers });
     const headers: Record<string, string> = {};
