@@ -524,8 +524,11 @@ function ownStatus(node: Record<string, unknown>): Signal | undefined {
     if (typeof response === 'string') detail = response;
     else if (typeof response === 'object' && response !== null) {
       const message = (response as Record<string, unknown>)['message'];
-      if (Array.isArray(message)) errors = toFieldErrors(message);
-      else detail = message;
+      if (Array.isArray(message)) {
+        // The ValidationPipe's messages: each becomes a field error, and together they are the detail.
+        errors = toFieldErrors(message);
+        detail = errors.map((error) => error.detail).join('; ');
+      } else detail = message;
     }
   } else {
     status = typeof node['status'] === 'number' ? node['status'] : node['statusCode'];
