@@ -70,7 +70,7 @@ const settings = {
   duration: Number(values.duration ?? (quick ? 0.5 : 1.5)),
   warmup: quick ? 0.3 : 1,
   connections: Number(values.connections),
-  memoryWarmup: quick ? 2_000 : 20_000,
+  memoryWarmup: quick ? 2_000 : 10_000,
   memoryAmount: quick ? 20_000 : 200_000,
   microRounds: quick ? 2 : 8,
   microBudgetMs: quick ? 20 : 100,
@@ -352,7 +352,7 @@ async function memorySuite(): Promise<void> {
         answered.toLocaleString('en-US'),
         `${mib(before.heapUsed)} → ${mib(after.heapUsed)}`,
         signed(after.heapUsed - before.heapUsed),
-        `${((after.heapUsed - before.heapUsed) / answered).toFixed(2)}`,
+        `${after.heapUsed >= before.heapUsed ? '+' : '−'}${(Math.abs(after.heapUsed - before.heapUsed) / answered).toFixed(2)}`,
         `${mib(before.rss)} → ${mib(after.rss)}`,
         signed(after.rss - before.rss),
       ]);
@@ -404,7 +404,7 @@ function summary(): string[] {
 async function main(): Promise<void> {
   const started = Date.now();
   const pinned = pinSelf(LOAD_CORE);
-  const command = `pnpm bench${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+  const command = `npx -y pnpm@10.34.8 bench${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
   const header = [
     '# Benchmark results',
     '',
@@ -412,6 +412,9 @@ async function main(): Promise<void> {
     '',
     ...machine(),
     `- Settings: ${settings.rounds} alternating rounds of ${settings.duration} s per variant after a ${settings.warmup} s warm-up, ${settings.connections} connections, no pipelining`,
+    ...(loadavg()[0]! > 1
+      ? ['', '> Other work was running on this machine (load average above 1): the load generator and the servers shared their cores with it. Treat these numbers as indicative and re-run on a quiet machine.']
+      : []),
   ];
   for (const line of header) progress(line);
   if (!pinned) progress('(not pinned: results share cores with the load generator)');
