@@ -391,9 +391,12 @@ function machine(): string[] {
 function summary(): string[] {
   const lines: string[] = [];
   const missed = verdicts.filter((verdict) => verdict.met === false);
+  const targets = verdicts.filter((verdict) => verdict.met !== undefined).length;
   lines.push(
-    missed.length === 0
-      ? `All ${verdicts.filter((verdict) => verdict.met !== undefined).length} targets met in this run.`
+    targets === 0
+      ? 'The suites of this run have no targets.'
+      : missed.length === 0
+        ? `All ${targets} targets met in this run.`
       : `Missed in this run: ${missed
           .map((v) => `${FRAMEWORK_NAMES[v.framework]} ${VARIANT_NAMES[v.comparison.a]} / ${VARIANT_NAMES[v.comparison.b]}`)
           .join('; ')}.`,
