@@ -31,3 +31,20 @@ describe('describeError', () => {
     expect(describeError(Object.assign(new Error('x'), { url: href }))).toMatchObject({ message: 'x' });
   });
 });
+
+describe('describeError on long texts', () => {
+  it('never shows the start of a credential whose URL was cut before its @', () => {
+    const message = `${'x'.repeat(1990)} https://svc-user:hunter2-SECRET${'y'.repeat(50)}@db.internal/app`;
+    const { message: shown } = describeError(new Error(message));
+    expect(shown).not.toMatch(/hunter2|svc-user/);
+    expect(shown.length).toBeLessThanOrEqual(2001);
+  });
+
+  it('masks stack lines that hold a secret, and only reads the others', () => {
+    const error = new Error('boom');
+    error.stack = 'Error: boom\n    at handler (/srv/app.js:1:1)\n    at fetch (https://svc:pw-SECRET@api.test/x?token=t-SECRET)';
+    const { stack } = describeError(error);
+    // A query value's mask runs to the value's end, the closing parenthesis included.
+    expect(stack).toEqual(['at handler (/srv/app.js:1:1)', 'at fetch (https://***@api.test/x?token=***']);
+  });
+});

@@ -17,6 +17,7 @@ export interface ErrorDescription {
 const MAX_CAUSES = 8;
 const MAX_STACK_LINES = 20;
 const MAX_TEXT = 2000;
+const TRAILING_URL = /[a-z][a-z0-9+.-]*:\/\/\S*$/i;
 const MASK = '***';
 
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi;
@@ -25,6 +26,11 @@ const SECRET_QUERY = new RegExp(String.raw`([?&;]${SECRET_NAME}=)[^&#\s"'<>]*`, 
 // The key may carry a prefix: access_token, DB_PASSWORD, x-api-key.
 const SECRET_PAIR = new RegExp(String.raw`(?<![\w.-])([\w.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret)["']?\s*[=:]\s*["']?)[^\s"'&,;}]+`, 'gi');
 const AUTH_SCHEME = /\b(Bearer|Basic|Digest|Token|Negotiate)\s+[A-Za-z0-9\-._~+/=]+/g;
+/**
+ * Every text the masks below could change contains one of these: one test spares the five
+ * replacements for the usual stack line or message, which holds no secret at all.
+ */
+const MAYBE_SECRET = /@|p(?:ass|wd)|s(?:ecret|ig|ession)|token|key|auth|c(?:redential|ode|ookie)|jwt|b(?:earer|asic)|digest|negotiate/i;
 const SECRET_HEADER = /\b((?:proxy-)?authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token)(["']?\s*[:=]\s*["']?)[^"'\r\n}]+/gi;
 
 /**
@@ -38,6 +44,7 @@ const SECRET_HEADER = /\b((?:proxy-)?authorization|cookie|set-cookie|x-api-key|a
  * ```
  */
 export function maskSecrets(text: string): string {
+  if (!MAYBE_SECRET.test(text)) return text;
   // Values first, header values last: a header's mask runs to the end of its line and would
   // swallow the key of a later `password='…'` while leaving its value behind.
   return text
@@ -100,10 +107,12 @@ function describeOne(value: unknown, seen: unknown[]): ErrorDescription {
   };
   if (typeof code === 'string' || typeof code === 'number') description.code = typeof code === 'string' ? clip(code) : code;
   if (typeof stack === 'string') {
+    // One test of the whole stack decides whether its lines need masking at all.
+    const mask = MAYBE_SECRET.test(stack);
     description.stack = stack
-      .split('\n')
-      .slice(1, MAX_STACK_LINES + 1)
-      .map((line) => clip(line.trim()));
+      .split('\n', MAX_STACK_LINES + 1)
+      .slice(1)
+      .map((line) => clip(line.trim(), mask));
   }
   const upstream = upstreamOf(record);
   if (upstream !== undefined) description.upstream = upstream;
@@ -181,7 +190,9 @@ function safeString(value: unknown): string {
   }
 }
 
-function clip(text: string): string {
-  const masked = maskSecrets(text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text);
+function clip(text: string, mask = true): string {
+  // A URL cut short may have lost the `@` that marks its user-info as such: drop the fragment.
+  const cut = text.length > MAX_TEXT ? text.slice(0, MAX_TEXT).replace(TRAILING_URL, '') : text;
+  const masked = mask ? maskSecrets(cut) : cut;
   return masked.length > MAX_TEXT ? `${masked.slice(0, MAX_TEXT)}…` : masked;
 }

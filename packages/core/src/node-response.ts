@@ -57,10 +57,21 @@ export interface LoggerLike {
  */
 export function logWith(logger: LoggerLike): ErrorHook {
   return function logReport(report) {
-    if (report.classification.status < 500) return;
+    if (report.classification.status < 500 || isMuted(logger)) return;
     const { level: _level, msg, ...fields } = toLogEntry(report);
     logger.error(fields, msg);
   };
+}
+
+/**
+ * A logger that would drop the line: pino below `error`, or a no-op logger (Fastify's without
+ * `logger: true`, pino at `silent`) whose every level is one function. Building the entry would
+ * be wasted work on every failing request.
+ */
+function isMuted(logger: LoggerLike): boolean {
+  const { isLevelEnabled, trace, info } = logger as LoggerLike & { isLevelEnabled?: unknown; trace?: unknown; info?: unknown };
+  if (typeof isLevelEnabled === 'function') return (isLevelEnabled as (level: string) => unknown).call(logger, 'error') === false;
+  return typeof trace === 'function' && logger.error === trace && logger.error === info;
 }
 
 /** What a "no route matched" handler renders: a kept 404. */

@@ -1,9 +1,10 @@
+import fc from 'fast-check';
 import createHttpError from 'http-errors';
 import { describe, expect, it, vi } from 'vitest';
 import { defineConventions } from './conventions.js';
 import type { ErrorReport } from './conventions.js';
 import { BadGatewayError, ServiceUnavailableError } from './errors.js';
-import { renderProblem, STALE_HEADERS, toLogEntry } from './render.js';
+import { problemJson, renderProblem, STALE_HEADERS, toLogEntry } from './render.js';
 import type { Problem } from './render.js';
 
 const production = defineConventions({ mode: 'production', onError: false });
@@ -297,5 +298,36 @@ describe('renderProblem: request IDs', () => {
   it('validates an ID the adapter passes in', () => {
     expect(renderProblem(new Error('x'), { url: '/', id: 'ok-1' }, production).requestId).toBe('ok-1');
     expect(renderProblem(new Error('x'), { url: '/', id: 'bad\nid' }, production).requestId).not.toContain('\n');
+  });
+});
+
+describe('problemJson', () => {
+  const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), fc.constantFrom('"', '\\', '\u2028', '\ud800', '</script>'));
+  const optional = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined });
+
+  it('is JSON.stringify of the body, byte for byte', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          type: text,
+          title: text,
+          status: fc.integer({ min: 400, max: 599 }),
+          detail: optional(text),
+          instance: optional(text),
+          code: text,
+          requestId: text,
+          traceId: optional(text),
+          retryable: fc.boolean(),
+          retryAfter: optional(fc.nat()),
+          upstream: optional(text),
+          errors: optional(fc.array(fc.record({ pointer: optional(text), detail: text }))),
+          debug: optional(fc.record({ name: text, message: text, stack: optional(fc.array(text)) })),
+        }),
+        (body) => {
+          expect(problemJson(body)).toBe(JSON.stringify(body));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

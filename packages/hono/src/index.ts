@@ -12,7 +12,7 @@ import {
   ROUTE_NOT_FOUND,
   STALE_HEADERS,
 } from '@gateway-errors/core';
-import type { Conventions, ConventionsOptions } from '@gateway-errors/core';
+import type { Conventions, ConventionsOptions, HeadersLike } from '@gateway-errors/core';
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
 
 export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
@@ -21,6 +21,8 @@ export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
 export type RequestIdVariables = { requestId: string };
 
 type Env = { Variables: RequestIdVariables };
+
+const STALE: ReadonlySet<string> = new Set(STALE_HEADERS);
 
 /**
  * First middleware: reuses the ID `hono/request-id` set, or validates the
@@ -38,7 +40,7 @@ export function requestId(conventions?: Conventions | ConventionsOptions): Middl
   const answer = gatewayErrors(config);
   return async function requestId(c, next) {
     const known: unknown = c.get('requestId');
-    const id = isValidRequestId(known, config.requestIdPattern) ? known : resolveRequestId(c.req.raw.headers, config);
+    const id = isValidRequestId(known, config.requestIdPattern) ? known : resolveRequestId(headersOf(c), config);
     c.set('requestId', id);
     c.header(config.requestIdHeader, id);
     try {
@@ -70,7 +72,7 @@ export function gatewayErrors(conventions?: Conventions | ConventionsOptions): E
       {
         method: c.req.method,
         url: c.req.url,
-        headers: c.req.raw.headers,
+        headers: headersOf(c),
         id: typeof known === 'string' ? known : undefined,
       },
       config,
@@ -105,11 +107,25 @@ export function notFound(conventions?: Conventions | ConventionsOptions): NotFou
 function forget(c: Context, headers: Readonly<Record<string, string>>): void {
   try {
     const previous = c.res.headers;
-    for (const name of STALE_HEADERS) previous.delete(name);
-    for (const name in headers) previous.delete(name);
+    // Usually one or two headers are there: look at those rather than delete every name blindly.
+    const drop: string[] = [];
+    previous.forEach((_value, name) => {
+      if (STALE.has(name) || name in headers) drop.push(name);
+    });
+    for (const name of drop) previous.delete(name);
   } catch {
     // Immutable headers (a response passed through from fetch): nothing of ours is in them.
   }
+}
+
+/**
+ * The request's headers. On `@hono/node-server` the Node.js request is at hand as `c.env.incoming`:
+ * its header record is read as it is, rather than converted to a Web `Headers` on every request.
+ */
+function headersOf(c: Context): HeadersLike {
+  const incoming = (c.env as { incoming?: { headers?: unknown; method?: unknown } } | undefined)?.incoming;
+  const headers = incoming?.headers;
+  return typeof headers === 'object' && headers !== null && typeof incoming?.method === 'string' ? (headers as HeadersLike) : c.req.raw.headers;
 }
 
 /** An `HTTPException` created with `{ res }`: its response, with the exception's status. */
