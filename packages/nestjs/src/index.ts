@@ -123,7 +123,8 @@ export class GatewayExceptionFilter implements ExceptionFilter {
   private replyFastify(reply: FastifyReplyLike, problem: Problem): boolean {
     const adapter = this.adapterHost.httpAdapter;
     const raw = reply.raw as NodeResponseLike;
-    if (adapter.isHeadersSent(reply) || raw.writableEnded === true || raw.destroyed === true) return false;
+    // NestJS 11's `isHeadersSent` reads only `reply.sent`, which misses headers flushed through `reply.raw`.
+    if (adapter.isHeadersSent(reply) || raw.headersSent || raw.writableEnded === true || raw.destroyed === true) return false;
     for (const name of Object.keys(reply.getHeaders())) {
       if (STALE.has(name)) reply.removeHeader(name);
     }
