@@ -1,0 +1,15 @@
+import { afterAll, expect } from 'vitest';
+import { loadedNestPackages } from './loaded-nest.js';
+
+const major11 = [expect.stringMatching(/^11\./)];
+
+// The aliases decide which copy the tests import, but a dependency could still require its own:
+// after each file, exactly one copy of each NestJS package was loaded, and it was NestJS 11.
+afterAll(() => {
+  expect(loadedNestPackages()).toEqual({
+    '@nestjs/common': major11,
+    '@nestjs/core': major11,
+    '@nestjs/platform-express': major11,
+    '@nestjs/platform-fastify': major11,
+  });
+});
