@@ -104,6 +104,46 @@ describe('@gateway-errors/hono', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
   });
 
+  it('drops the headers of a response already made when a later step fails, and of one only prepared', async () => {
+    const hono = new Hono();
+    hono.use(requestId(conventions));
+    hono.onError(gatewayErrors(conventions));
+    hono.use('/made', async (c, next) => {
+      await next();
+      // The handler answered; this step fails after it.
+      throw refused();
+    });
+    hono.get('/made', (c) => c.json({ ok: true }, 200, { etag: '"v1"', 'cache-control': 'public, max-age=60', vary: 'accept' }));
+    hono.get('/prepared', (c) => {
+      c.header('content-language', 'de');
+      c.header('cache-control', 'public, max-age=60');
+      throw refused();
+    });
+    for (const path of ['/made', '/prepared']) {
+      const response = await hono.request(path, { headers: { 'x-request-id': 'made-1' } });
+      expect(response.status, path).toBe(502);
+      expect(response.headers.get('cache-control'), path).toBe('no-store');
+      expect(response.headers.get('content-type'), path).toBe('application/problem+json; charset=utf-8');
+      expect(response.headers.get('etag'), path).toBeNull();
+      expect(response.headers.get('content-language'), path).toBeNull();
+      expect(response.headers.get('x-request-id'), path).toBe('made-1');
+      expect(await response.json(), path).toMatchObject({ code: 'UPSTREAM_UNREACHABLE', requestId: 'made-1' });
+    }
+    expect((await hono.request('/made', { headers: { 'x-request-id': 'made-2' } })).headers.get('vary')).toBe('accept');
+  });
+
+  it('answers unknown routes behind CORS with the CORS headers and a problem 404', async () => {
+    const hono = new Hono();
+    hono.use(cors({ origin: 'https://app.example' }));
+    hono.use(requestId(conventions));
+    hono.notFound(notFound(conventions));
+    const response = await hono.request('/nowhere', { headers: { origin: 'https://app.example', 'x-request-id': 'nf-1' } });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(response.headers.get('x-request-id')).toBe('nf-1');
+    expect(await response.json()).toMatchObject({ code: 'NOT_FOUND', requestId: 'nf-1' });
+  });
+
   it('reports every error to the hook, with the request ID', async () => {
     const reports: ErrorReport[] = [];
     const withHook = defineConventions({ onError: (report) => void reports.push(report) });

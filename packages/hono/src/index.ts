@@ -37,7 +37,6 @@ const STALE: ReadonlySet<string> = new Set(STALE_HEADERS);
  */
 export function requestId(conventions?: Conventions | ConventionsOptions): MiddlewareHandler<Env> {
   const config = defineConventions(conventions);
-  const answer = gatewayErrors(config);
   return async function requestId(c, next) {
     const known: unknown = c.get('requestId');
     const id = isValidRequestId(known, config.requestIdPattern) ? known : resolveRequestId(headersOf(c), config);
@@ -47,7 +46,7 @@ export function requestId(conventions?: Conventions | ConventionsOptions): Middl
       await next();
     } catch (error) {
       // A thrown string, null or plain object skips onError and would escape app.fetch.
-      c.res = await answer(error as Error, c as unknown as Context);
+      c.res = respond(config, error, c as unknown as Context);
     }
   };
 }
@@ -65,27 +64,7 @@ export function requestId(conventions?: Conventions | ConventionsOptions): Middl
 export function gatewayErrors(conventions?: Conventions | ConventionsOptions): ErrorHandler {
   const config = defineConventions(conventions);
   return function gatewayErrors(error, c) {
-    const known: unknown = c.get('requestId');
-    const own = ownResponse(error);
-    const problem = renderProblem(
-      error,
-      {
-        method: c.req.method,
-        url: c.req.url,
-        headers: headersOf(c),
-        id: typeof known === 'string' ? known : undefined,
-      },
-      config,
-    );
-    if (own !== undefined) {
-      // The application built this response on purpose: keep it, and say which request it answers.
-      own.headers.set(config.requestIdHeader, problem.requestId);
-      return own;
-    }
-    // Hono copies the headers of the response under way onto the one onError returns:
-    // drop those that described it, and those the problem sets, so ours win.
-    forget(c, problem.headers);
-    return c.newResponse(problem.body, problem.status as never, problem.headers);
+    return respond(config, error, c);
   };
 }
 
@@ -98,24 +77,45 @@ export function gatewayErrors(conventions?: Conventions | ConventionsOptions): E
  * ```
  */
 export function notFound(conventions?: Conventions | ConventionsOptions): NotFoundHandler {
-  const answer = gatewayErrors(conventions);
+  const config = defineConventions(conventions);
   return function notFound(c) {
-    return answer(ROUTE_NOT_FOUND as unknown as Error, c);
+    const response = respond(config, ROUTE_NOT_FOUND, c);
+    // Hono keeps a not-found answer only when it is the context's response.
+    c.res = response;
+    return response;
   };
 }
 
-function forget(c: Context, headers: Readonly<Record<string, string>>): void {
-  try {
-    const previous = c.res.headers;
-    // Usually one or two headers are there: look at those rather than delete every name blindly.
-    const drop: string[] = [];
-    previous.forEach((_value, name) => {
-      if (STALE.has(name) || name in headers) drop.push(name);
-    });
-    for (const name of drop) previous.delete(name);
-  } catch {
-    // Immutable headers (a response passed through from fetch): nothing of ours is in them.
+function respond(config: Conventions, error: unknown, c: Context): Response {
+  const known: unknown = c.get('requestId');
+  const own = ownResponse(error);
+  const problem = renderProblem(
+    error,
+    {
+      method: c.req.method,
+      url: c.req.url,
+      headers: headersOf(c),
+      id: typeof known === 'string' ? known : undefined,
+    },
+    config,
+  );
+  if (own !== undefined) {
+    // The application built this response on purpose: keep it, and say which request it answers.
+    own.headers.set(config.requestIdHeader, problem.requestId);
+    return own;
   }
+  // newResponse() carries the headers set so far (CORS, Vary, the request ID) into ours, under ours.
+  const response = c.newResponse(problem.body, problem.status as never, problem.headers);
+  const headers = response.headers;
+  const stale: string[] = [];
+  headers.forEach((_value, name) => {
+    if (STALE.has(name)) stale.push(name);
+  });
+  for (const name of stale) headers.delete(name);
+  // Hono copies every header of the response under way onto the one returned, over ours (an ETag,
+  // a Cache-Control): everything worth keeping is in ours already, so let that response go.
+  c.res = undefined as unknown as Response;
+  return response;
 }
 
 /**
