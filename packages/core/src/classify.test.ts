@@ -231,8 +231,8 @@ describe('classify: client errors stay 4xx', () => {
   });
 
   it('does not expose a 4xx created with expose: false', () => {
-    const result = classify(createHttpError(400, 'internal reason', { expose: false }));
-    expect(result).toMatchObject({ status: 400, expose: false, detail: undefined });
+    const result = classify(createHttpError(400, 'internal reason', { expose: false, errors: [{ pointer: '#/ssn', detail: 'matches 123-45-6789' }] }));
+    expect(result).toMatchObject({ status: 400, expose: false, detail: undefined, errors: undefined });
   });
 
   it("turns the ValidationPipe's message array into errors", () => {

@@ -577,7 +577,8 @@ function ownStatus(node: Record<string, unknown>): Signal | undefined {
     code: codeForStatus(status),
     expose,
     detail: expose && typeof detail === 'string' && detail.length > 0 ? truncate(detail) : undefined,
-    errors,
+    // `expose: false` keeps the whole of the error private, its field errors too.
+    errors: expose ? errors : undefined,
     retryAfter: status === 429 ? readSingleHeader(node['headers'] as HeadersLike, 'retry-after') : undefined,
   };
 }

@@ -80,6 +80,16 @@ describe('renderProblem: body', () => {
     }
   });
 
+  it('answers even when the body cannot be built, without a body for HEAD', () => {
+    // A mapper's field errors that JSON cannot hold make the full body fail: the minimal one answers.
+    const conventions = defineConventions({ onError: false, mappers: [() => ({ status: 400, errors: [{ detail: 1n as unknown as string }] })] });
+    const get = renderProblem(new Error('x'), { method: 'GET', url: '/', id: 'r-1' }, conventions);
+    expect(get.status).toBe(400);
+    expect(JSON.parse(get.body!)).toMatchObject({ status: 400, requestId: 'r-1', type: 'about:blank' });
+    expect(get.headers['cache-control']).toBe('no-store');
+    expect(renderProblem(new Error('x'), { method: 'HEAD', url: '/', id: 'r-1' }, conventions).body).toBeNull();
+  });
+
   it('has no body for HEAD, and the same headers', () => {
     const get = renderProblem(errno('ECONNRESET'), { method: 'GET', url: '/', id: 'r-1' }, production);
     const head = renderProblem(errno('ECONNRESET'), { method: 'HEAD', url: '/', id: 'r-1' }, production);

@@ -122,7 +122,7 @@ export function renderProblem(
   try {
     return build(error, classification, { method, path, headers, requestId, config });
   } catch {
-    return fallback(classification, requestId, config);
+    return fallback(classification, requestId, { method, config });
   }
 }
 
@@ -412,7 +412,7 @@ export function toLogEntry(report: ErrorReport): LogEntry {
   };
 }
 
-function fallback(classification: Classification, requestId: string, config: Conventions): Problem {
+function fallback(classification: Classification, requestId: string, { method, config }: { method: string; config: Conventions }): Problem {
   const status = classification.status >= 400 && classification.status <= 599 ? classification.status : 500;
   const body = JSON.stringify({
     type: 'about:blank',
@@ -430,7 +430,7 @@ function fallback(classification: Classification, requestId: string, config: Con
       'x-content-type-options': 'nosniff',
       [config.requestIdHeader]: requestId,
     },
-    body,
+    body: method === 'HEAD' ? null : body,
     classification,
     requestId,
   };
