@@ -38,6 +38,7 @@ const VARIANT_NAMES: Readonly<Record<Variant, string>> = {
   floor: 'hand-written floor',
   bare: 'bare',
   'request-id': 'with requestId()',
+  'id-floor': 'hand-written request-ID middleware',
 };
 const PEERS: Readonly<Record<Framework, string>> = {
   express: 'http-errors `createError(502)` + hand-written handler',
@@ -282,7 +283,7 @@ async function errorSuite(): Promise<void> {
 async function happySuite(): Promise<void> {
   emit('## 2. Happy path: bare vs with the request-ID middleware');
   emit();
-  const variants: readonly Variant[] = ['bare', 'request-id'];
+  const variants: readonly Variant[] = ['bare', 'id-floor', 'request-id'];
   const expected = (): number => 200;
   const rows: string[][] = [];
   const local: Verdict[] = [];
@@ -294,6 +295,9 @@ async function happySuite(): Promise<void> {
       const samples = await alternate(servers, expected);
       rows.push(...variantRows(framework, samples));
       local.push(compare(framework, samples, { a: 'request-id', b: 'bare', target: 0.97 }));
+      // What any request-ID middleware costs in this framework: the like-for-like reference.
+      local.push(compare(framework, samples, { a: 'request-id', b: 'id-floor', target: undefined }));
+      local.push(compare(framework, samples, { a: 'id-floor', b: 'bare', target: undefined }));
     } finally {
       await stopServers(servers);
     }
@@ -476,7 +480,10 @@ const METHOD = `## Method
   formatting and one synchronous \`write(2)\`, as with a file or journald, and nothing accumulates.
 - **Happy path.** \`GET /ok\` answering \`{"ok":true}\`, bare vs with the request-ID middleware installed the way each
   README shows (Express and Hono \`app.use(requestId())\`, Fastify \`genReqId\` + the plugin, Nest
-  \`GatewayErrorsModule.forRoot()\`). No incoming \`x-request-id\`: every request gets a new UUID.
+  \`GatewayErrorsModule.forRoot()\`). No incoming \`x-request-id\`: every request gets a new UUID. The
+  like-for-like reference is a *hand-written request-ID middleware* in each framework's own idiom
+  (\`res.setHeader\` in Express and a Nest middleware, an \`onRequest\` hook with \`genReqId\` in Fastify,
+  \`c.header()\` in Hono) that sets a fresh \`randomUUID()\` and validates nothing: what any request ID costs there.
 - **Micro.** In a child process on the server core: calls per measurement sized to ${settings.microBudgetMs} ms,
   rounds alternating the three functions; the reference is \`JSON.stringify\` of the problem body object itself.
 - **Memory.** gateway-errors with default logging; ${settings.memoryWarmup.toLocaleString('en-US')} warm-up

@@ -1,4 +1,5 @@
 // Express 5: the failing route answered five ways, and the happy path bare or with requestId().
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { gatewayErrors, requestId } from '@gateway-errors/express';
 import express from 'express';
@@ -13,6 +14,12 @@ export async function start(variant: Variant, upstreamError: unknown): Promise<R
   const callOrders = upstreamCall(upstreamError);
 
   if (variant === 'request-id') app.use(requestId());
+  if (variant === 'id-floor') {
+    app.use((_req, res, next) => {
+      res.setHeader('x-request-id', randomUUID());
+      next();
+    });
+  }
   app.get(OK_PATH, (_req, res) => void res.json({ ok: true }));
 
   if (variant === 'peer') {

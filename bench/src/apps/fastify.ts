@@ -1,4 +1,5 @@
 // Fastify 5: the failing route answered five ways, and the happy path bare or with the plugin.
+import { randomUUID } from 'node:crypto';
 import gatewayErrors, { errorHandler, genReqId } from '@gateway-errors/fastify';
 import sensible from '@fastify/sensible';
 import Fastify from 'fastify';
@@ -8,7 +9,15 @@ import type { RunningApp, Variant } from './shared.js';
 
 // Logging off in every variant (Fastify's default): its default error handler then logs nothing either.
 export async function start(variant: Variant, upstreamError: unknown): Promise<RunningApp> {
-  const app: FastifyInstance = Fastify(variant === 'request-id' ? { genReqId: genReqId() } : {});
+  const app: FastifyInstance = Fastify(
+    variant === 'request-id' ? { genReqId: genReqId() } : variant === 'id-floor' ? { genReqId: () => randomUUID() } : {},
+  );
+  if (variant === 'id-floor') {
+    app.addHook('onRequest', (request, reply, done) => {
+      reply.header('x-request-id', request.id);
+      done();
+    });
+  }
   const callOrders = upstreamCall(upstreamError);
 
   if (variant === 'request-id') await app.register(gatewayErrors);

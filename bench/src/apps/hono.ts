@@ -1,4 +1,5 @@
 // Hono 4 on @hono/node-server: the failing route answered five ways, and the happy path bare or with requestId().
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gatewayErrors, requestId } from '@gateway-errors/hono';
@@ -13,6 +14,12 @@ export async function start(variant: Variant, upstreamError: unknown): Promise<R
   const callOrders = upstreamCall(upstreamError);
 
   if (variant === 'request-id') app.use(requestId());
+  if (variant === 'id-floor') {
+    app.use(async (c, next) => {
+      c.header('x-request-id', randomUUID());
+      await next();
+    });
+  }
   app.get(OK_PATH, (c) => c.json({ ok: true }));
 
   if (variant === 'peer') {

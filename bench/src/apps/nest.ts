@@ -2,8 +2,9 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { GatewayErrorsModule, GatewayExceptionFilter } from '@gateway-errors/nestjs';
-import { BadGatewayException, Catch, Controller, Get, Module } from '@nestjs/common';
-import type { ArgumentsHost, ExceptionFilter, ModuleMetadata } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { BadGatewayException, Catch, Controller, Get, Injectable, Module, RequestMethod } from '@nestjs/common';
+import type { ArgumentsHost, ExceptionFilter, MiddlewareConsumer, ModuleMetadata, NestMiddleware, NestModule } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Server } from 'node:http';
@@ -19,6 +20,15 @@ interface NodeResponse {
 class FloorFilter implements ExceptionFilter {
   catch(_exception: unknown, host: ArgumentsHost): void {
     host.switchToHttp().getResponse<NodeResponse>().writeHead(502, floorHeaders()).end(FLOOR_BODY);
+  }
+}
+
+/** The hand-written request-ID middleware: a fresh UUID on every response. */
+@Injectable()
+class IdFloorMiddleware implements NestMiddleware {
+  use(_req: unknown, res: { setHeader(name: string, value: string): unknown }, next: () => void): void {
+    res.setHeader('x-request-id', randomUUID());
+    next();
   }
 }
 
@@ -46,8 +56,12 @@ export async function start(variant: Variant, upstreamError: unknown): Promise<R
   }
 
   const imports: NonNullable<ModuleMetadata['imports']> = variant === 'request-id' ? [GatewayErrorsModule.forRoot()] : [];
-  @Module({ imports, controllers: [OrdersController] })
-  class AppModule {}
+  @Module({ imports, controllers: [OrdersController], providers: [IdFloorMiddleware] })
+  class AppModule implements NestModule {
+    configure(consumer: MiddlewareConsumer): void {
+      if (variant === 'id-floor') consumer.apply(IdFloorMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
+    }
+  }
 
   // Nest's default logger: bootstrap lines and every unknown error go to stdout and stderr.
   const app = await NestFactory.create(AppModule, new ExpressAdapter());

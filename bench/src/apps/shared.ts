@@ -18,7 +18,9 @@ export type Variant =
   /** Happy path: no gateway-errors at all. */
   | 'bare'
   /** Happy path: the request-ID middleware (and error handler) installed. */
-  | 'request-id';
+  | 'request-id'
+  /** Happy path: a hand-written middleware that sets a fresh UUID as `x-request-id`, the least a request ID costs. */
+  | 'id-floor';
 
 export type Framework = 'express' | 'fastify' | 'hono' | 'nest';
 
