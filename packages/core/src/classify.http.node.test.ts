@@ -35,6 +35,7 @@ import {
 import type { Blackhole, FaultServer, TlsFaultServer } from '@gateway-errors/fault-servers';
 import { fetchUpstream, withUpstream } from './upstream.js';
 import type { BreakerLike } from './upstream.js';
+import { rejection } from './test-support/rejection.js';
 
 /** Every client's own deadline, in milliseconds. */
 const T = 150;
@@ -344,24 +345,6 @@ const CLIENTS: Readonly<Record<ClientName, Client>> = {
   ky: kyClient,
 };
 const ALL = Object.keys(CLIENTS) as ClientName[];
-
-/** The rejection of `promise`; fails when it resolves or does not settle within the guard. */
-async function rejection(promise: Promise<unknown>, guard = GUARD): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    promise.then(
-      (value) => ({ kind: 'resolved' as const, value }),
-      (error: unknown) => ({ kind: 'rejected' as const, error }),
-    ),
-    new Promise<{ kind: 'hung' }>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: 'hung' }), guard);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (outcome.kind === 'rejected') return outcome.error;
-  if (outcome.kind === 'hung') throw new Error(`the client did not settle within ${guard} ms`);
-  throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)?.slice(0, 200)}`);
-}
 
 /** A caller's abort, some time after the request was sent. */
 function abortSoon(ms = 50): AbortSignal {

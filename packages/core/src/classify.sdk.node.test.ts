@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from './classify.js';
 import { defineConventions } from './conventions.js';
 import { renderProblem } from './render.js';
+import { rejection } from './test-support/rejection.js';
 
 /** Answers `/<status>/…` with that status and an API-style JSON error naming a key and a host. */
 function apiServer(): Promise<Server> {
@@ -47,15 +48,6 @@ function apiUrl(status: number): string {
   return `http://127.0.0.1:${(api.address() as AddressInfo).port}/${status}`;
 }
 
-async function thrown(call: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await call();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('the call did not fail');
-}
-
 const openai = (baseURL: string) => new OpenAI({ apiKey: 'sk-test-SECRET', baseURL, maxRetries: 0, timeout: 150 });
 const stripe = (port: number) => new Stripe('sk_test_SECRET', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0, timeout: 150 });
 const apiPort = () => (api.address() as AddressInfo).port;
@@ -71,7 +63,7 @@ describe('the remote API answered with an error status', () => {
   ] as const;
 
   it.each(cases)('openai · remote $status → $expected.status $expected.code', async ({ status, expected }) => {
-    const error = await thrown(() => openai(`${apiUrl(status)}/v1`).models.retrieve('gpt-x'));
+    const error = await rejection(openai(`${apiUrl(status)}/v1`).models.retrieve('gpt-x'));
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect(classify(error, { method: 'GET' })).toMatchObject(expected);
   });
@@ -79,13 +71,13 @@ describe('the remote API answered with an error status', () => {
   it.each(cases.filter(({ status }) => status !== 504))('stripe · remote $status → $expected.status $expected.code', async ({ status, expected }) => {
     // Stripe's client takes no base path: the status goes in the object ID's path segment instead.
     const client = stripe(apiPort());
-    const error = await thrown(() => client.rawRequest('GET', `/${status}/v1/customers/cus_1`));
+    const error = await rejection(client.rawRequest('GET', `/${status}/v1/customers/cus_1`));
     expect(error).toBeInstanceOf(Stripe.errors.StripeError);
     expect(classify(error, { method: 'GET' })).toMatchObject(expected);
   });
 
   it("a production answer shows neither the remote API's message nor its status as ours", async () => {
-    const error = await thrown(() => openai(`${apiUrl(401)}/v1`).models.retrieve('gpt-x'));
+    const error = await rejection(openai(`${apiUrl(401)}/v1`).models.retrieve('gpt-x'));
     const problem = renderProblem(error, { method: 'GET', url: '/chat' }, defineConventions({ mode: 'production', onError: false }));
     expect(problem.status).toBe(502);
     expect(problem.headers['proxy-status']).toBe('gateway-errors; received-status=401');
@@ -95,29 +87,29 @@ describe('the remote API answered with an error status', () => {
 
 describe('the remote API could not be reached in time', () => {
   it('openai · refused → 502 UPSTREAM_UNREACHABLE, retryable', async () => {
-    const error = await thrown(() => openai(`http://127.0.0.1:${dead}/v1`).models.retrieve('gpt-x'));
+    const error = await rejection(openai(`http://127.0.0.1:${dead}/v1`).models.retrieve('gpt-x'));
     expect(classify(error, { method: 'POST' })).toMatchObject({ status: 502, code: 'UPSTREAM_UNREACHABLE', retryable: true, reachedUpstream: false });
   });
 
   it('openai · its own timeout → 504 UPSTREAM_TIMEOUT', async () => {
-    const error = await thrown(() => openai(`${hang.url}/v1`).models.retrieve('gpt-x'));
+    const error = await rejection(openai(`${hang.url}/v1`).models.retrieve('gpt-x'));
     expect(classify(error, { method: 'POST' })).toMatchObject({ status: 504, code: 'UPSTREAM_TIMEOUT', retryable: false });
   });
 
   it("openai · the caller's abort → 499", async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);
-    const error = await thrown(() => openai(`${hang.url}/v1`).models.retrieve('gpt-x', { signal: controller.signal }));
+    const error = await rejection(openai(`${hang.url}/v1`).models.retrieve('gpt-x', { signal: controller.signal }));
     expect(classify(error)).toMatchObject({ status: 499, code: 'CLIENT_CLOSED_REQUEST' });
   });
 
   it('stripe · refused → 502 UPSTREAM_UNREACHABLE', async () => {
-    const error = await thrown(() => stripe(dead).customers.retrieve('cus_1'));
+    const error = await rejection(stripe(dead).customers.retrieve('cus_1'));
     expect(classify(error, { method: 'GET' })).toMatchObject({ status: 502, code: 'UPSTREAM_UNREACHABLE', retryable: true });
   });
 
   it('stripe · its own timeout → 504 UPSTREAM_TIMEOUT', async () => {
-    const error = await thrown(() => stripe(Number(new URL(hang.url).port)).customers.retrieve('cus_1'));
+    const error = await rejection(stripe(Number(new URL(hang.url).port)).customers.retrieve('cus_1'));
     expect(classify(error, { method: 'GET' })).toMatchObject({ status: 504, code: 'UPSTREAM_TIMEOUT' });
   });
 });

@@ -13,6 +13,7 @@ import { defineConventions } from './conventions.js';
 import { ServiceUnavailableError } from './errors.js';
 import { renderProblem } from './render.js';
 import { fetchUpstream } from './upstream.js';
+import { rejection } from './test-support/rejection.js';
 
 const MAX = 120;
 const DEFAULT = 5;
@@ -70,15 +71,6 @@ function serve(status: number, retryAfter: readonly string[]): string {
   const path = `/r/${++counter}`;
   answers.set(path, { status, retryAfter });
   return `${base}${path}`;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 function expectHeader(header: string | undefined, sent: readonly string[]): void {

@@ -7,6 +7,7 @@ import { classify } from './classify.js';
 import { BadGatewayError, GatewayTimeoutError, ServiceUnavailableError, UpstreamError } from './errors.js';
 import { problemResponse } from './problem-response.js';
 import { fetchUpstream, withUpstream } from './upstream.js';
+import { rejection } from './test-support/rejection.js';
 
 let server: Server;
 let base: string;
@@ -29,15 +30,6 @@ afterAll(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('fetchUpstream', () => {
   it('returns 2xx and 4xx responses for the caller to handle', async () => {
