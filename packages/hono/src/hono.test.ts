@@ -108,7 +108,7 @@ describe('@gateway-errors/hono', () => {
     const hono = new Hono();
     hono.use(requestId(conventions));
     hono.onError(gatewayErrors(conventions));
-    hono.use('/made', async (c, next) => {
+    hono.use('/made', async (_c, next) => {
       await next();
       // The handler answered; this step fails after it.
       throw refused();
