@@ -6,10 +6,12 @@ const major11 = [expect.stringMatching(/^11\./)];
 // The aliases decide which copy the tests import, but a dependency could still require its own:
 // after each file, exactly one copy of each NestJS package was loaded, and it was NestJS 11.
 afterAll(() => {
-  expect(loadedNestPackages()).toEqual({
+  const loaded = loadedNestPackages();
+  expect(loaded).toMatchObject({
     '@nestjs/common': major11,
     '@nestjs/core': major11,
     '@nestjs/platform-express': major11,
     '@nestjs/platform-fastify': major11,
   });
+  for (const [name, versions] of Object.entries(loaded)) expect(versions, name).toEqual(major11);
 });

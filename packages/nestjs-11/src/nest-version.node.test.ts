@@ -13,11 +13,14 @@ describe(`NestJS ${core.version}`, () => {
   it(`resolves @nestjs/common ${common.version}, core ${core.version}, platform-express ${platformExpress.version} and platform-fastify ${platformFastify.version}`, () => {
     for (const value of [Module, NestFactory.create, ExpressAdapter, FastifyAdapter]) expect(value).toBeTypeOf('function');
     expect([common, core, platformExpress, platformFastify].map(({ version }) => version.split('.')[0])).toEqual(['11', '11', '11', '11']);
-    expect(loadedNestPackages()).toEqual({
+    const loaded = loadedNestPackages();
+    expect(loaded).toMatchObject({
       '@nestjs/common': [common.version],
       '@nestjs/core': [core.version],
       '@nestjs/platform-express': [platformExpress.version],
       '@nestjs/platform-fastify': [platformFastify.version],
     });
+    // Whatever else the tests loaded (@nestjs/microservices, @nestjs/websockets) is one copy of NestJS 11 too.
+    for (const [name, versions] of Object.entries(loaded)) expect(versions, name).toEqual([expect.stringMatching(/^11\./)]);
   });
 });

@@ -25,8 +25,9 @@ import type {
   OptionalFactoryDependency,
 } from '@nestjs/common';
 import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
-import { throwError } from 'rxjs';
+import { from } from 'rxjs';
 import type { Observable } from 'rxjs';
+import { mergeMap } from 'rxjs/operators';
 
 export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
 
@@ -90,7 +91,8 @@ export class GatewayExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
     const type = host.getType<string>();
-    if (type === 'rpc') return throwError(() => exception);
+    if (type === 'rpc') return handOnRpc(exception, host);
+    if (type === 'ws') return handOnWs(exception, host);
     if (type !== 'http') throw exception;
 
     const http = host.switchToHttp();
@@ -142,6 +144,25 @@ export class GatewayExceptionFilter implements ExceptionFilter {
       (report.error as { stack?: unknown } | null)?.stack,
     );
   };
+}
+
+/*
+ * A global filter (APP_FILTER) also catches what microservice handlers and WebSocket gateways throw, and
+ * as it catches everything, Nest's own default for those contexts never runs. Hand the exception to that
+ * default, loaded only where the context exists (its package is then installed): an RPC caller gets
+ * `{ status: 'error', message }` and a socket an `exception` event, as without this module. Rethrowing
+ * instead would reject inside Nest's WebSocket proxy, where nothing awaits it.
+ */
+function handOnRpc(exception: unknown, host: ArgumentsHost): Observable<never> {
+  return from(import('@nestjs/microservices')).pipe(
+    mergeMap(({ BaseRpcExceptionFilter }) => new BaseRpcExceptionFilter().catch(exception, host) as Observable<never>),
+  );
+}
+
+function handOnWs(exception: unknown, host: ArgumentsHost): void {
+  import('@nestjs/websockets')
+    .then(({ BaseWsExceptionFilter }) => new BaseWsExceptionFilter().catch(exception, host))
+    .catch(() => undefined);
 }
 
 /** Nest's router answers unmatched routes with `NotFoundException('Cannot GET /path')`, echoing the request. */

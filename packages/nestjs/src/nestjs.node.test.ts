@@ -22,6 +22,7 @@ import type { INestApplication, LoggerService, MiddlewareConsumer, NestMiddlewar
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { RpcException } from '@nestjs/microservices';
 import { IsInt, IsString, Min } from 'class-validator';
 import { lastValueFrom } from 'rxjs';
 import type { Observable } from 'rxjs';
@@ -258,12 +259,14 @@ describe('GatewayExceptionFilter on its own', () => {
     expect(JSON.parse(response.text)).toMatchObject({ code: 'UPSTREAM_UNREACHABLE', requestId: 'mw-1' });
   });
 
-  it('hands non-HTTP contexts on untouched', async () => {
+  it("hands other contexts to Nest: RPC errors as Nest's RPC filter answers them, GraphQL's rethrown", async () => {
     const filter = new GatewayExceptionFilter({ httpAdapter: undefined } as unknown as HttpAdapterHost, { onError: false });
     const error = new Error('rpc failure');
-    const host = (type: string) => ({ getType: () => type }) as never;
-    await expect(lastValueFrom(filter.catch(error, host('rpc')) as Observable<never>)).rejects.toBe(error);
-    expect(() => filter.catch(error, host('ws'))).toThrow(error);
+    const host = (type: string) => ({ getType: () => type, getArgs: () => [] }) as never;
+    await expect(lastValueFrom(filter.catch(new RpcException('Order 7 is locked.'), host('rpc')) as Observable<never>)).rejects.toEqual({
+      status: 'error',
+      message: 'Order 7 is locked.',
+    });
     expect(() => filter.catch(error, host('graphql'))).toThrow(error);
   });
 });
