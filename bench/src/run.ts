@@ -252,12 +252,44 @@ async function errorSuite(): Promise<void> {
     { a: 'ge-quiet', b: 'peer', target: undefined },
     { a: 'ge', b: 'default', target: 1 },
   ];
+  const checks = await measureFrameworks('error path', { variants, path: ERROR_PATH, expected, comparisons });
+  emit('<details><summary>What each variant answered (one request, before the rounds)</summary>');
+  emit();
+  for (const note of checks) emit(`- ${note}`);
+  emit();
+  emit('</details>');
+  emit();
+}
+
+async function happySuite(): Promise<void> {
+  emit('## 2. Happy path: bare vs with the request-ID middleware');
+  emit();
+  const variants: readonly Variant[] = ['bare', 'id-floor', 'request-id'];
+  const expected = (): number => 200;
+  const comparisons: readonly Comparison[] = [
+    { a: 'request-id', b: 'bare', target: 0.97 },
+    // What any request-ID middleware costs in this framework: the like-for-like reference.
+    { a: 'request-id', b: 'id-floor', target: undefined },
+    { a: 'id-floor', b: 'bare', target: undefined },
+  ];
+  await measureFrameworks('happy path', { variants, path: OK_PATH, expected, comparisons });
+}
+
+interface Measurement {
+  readonly variants: readonly Variant[];
+  readonly path: string;
+  readonly expected: (variant: Variant) => number;
+  readonly comparisons: readonly Comparison[];
+}
+
+/** Every framework's servers, checked, measured in alternating rounds and compared; emits both tables. */
+async function measureFrameworks(label: string, { variants, path, expected, comparisons }: Measurement): Promise<string[]> {
   const rows: string[][] = [];
   const local: Verdict[] = [];
   const checks: string[] = [];
   for (const framework of frameworks) {
-    progress(`error path: ${framework}`);
-    const servers = await startServers(framework, variants, ERROR_PATH);
+    progress(`${label}: ${framework}`);
+    const servers = await startServers(framework, variants, path);
     try {
       checks.push(...(await check(servers, expected)).map((note) => `${framework} ${note}`));
       const samples = await alternate(servers, expected);
@@ -272,41 +304,7 @@ async function errorSuite(): Promise<void> {
   emit();
   emit(table(RATIO_HEADER, verdictRows(local)));
   emit();
-  emit('<details><summary>What each variant answered (one request, before the rounds)</summary>');
-  emit();
-  for (const note of checks) emit(`- ${note}`);
-  emit();
-  emit('</details>');
-  emit();
-}
-
-async function happySuite(): Promise<void> {
-  emit('## 2. Happy path: bare vs with the request-ID middleware');
-  emit();
-  const variants: readonly Variant[] = ['bare', 'id-floor', 'request-id'];
-  const expected = (): number => 200;
-  const rows: string[][] = [];
-  const local: Verdict[] = [];
-  for (const framework of frameworks) {
-    progress(`happy path: ${framework}`);
-    const servers = await startServers(framework, variants, OK_PATH);
-    try {
-      await check(servers, expected);
-      const samples = await alternate(servers, expected);
-      rows.push(...variantRows(framework, samples));
-      local.push(compare(framework, samples, { a: 'request-id', b: 'bare', target: 0.97 }));
-      // What any request-ID middleware costs in this framework: the like-for-like reference.
-      local.push(compare(framework, samples, { a: 'request-id', b: 'id-floor', target: undefined }));
-      local.push(compare(framework, samples, { a: 'id-floor', b: 'bare', target: undefined }));
-    } finally {
-      await stopServers(servers);
-    }
-  }
-  verdicts.push(...local);
-  emit(table(VARIANT_HEADER, rows));
-  emit();
-  emit(table(RATIO_HEADER, verdictRows(local)));
-  emit();
+  return checks;
 }
 
 async function microSuite(): Promise<void> {
