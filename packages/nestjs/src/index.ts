@@ -147,11 +147,12 @@ export class GatewayExceptionFilter implements ExceptionFilter {
 }
 
 /*
- * A global filter (APP_FILTER) also catches what microservice handlers and WebSocket gateways throw, and
- * as it catches everything, Nest's own default for those contexts never runs. Hand the exception to that
- * default, loaded only where the context exists (its package is then installed): an RPC caller gets
- * `{ status: 'error', message }` and a socket an `exception` event, as without this module. Rethrowing
- * instead would reject inside Nest's WebSocket proxy, where nothing awaits it.
+ * The global filter (APP_FILTER) also catches what microservice handlers throw, and one applied to a
+ * WebSocket gateway with @UseFilters() what the gateway throws. As it catches everything, Nest's own
+ * default for those contexts never runs: hand the exception to that default, loaded only where the
+ * context exists (its package is then installed). An RPC caller gets `{ status: 'error', message }` and a
+ * socket an `exception` event, as without this filter. Rethrowing instead would reject inside Nest's
+ * WebSocket proxy, where nothing awaits it.
  */
 function handOnRpc(exception: unknown, host: ArgumentsHost): Observable<never> {
   return from(import('@nestjs/microservices')).pipe(
