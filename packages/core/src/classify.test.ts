@@ -178,6 +178,15 @@ describe('classify: application errors', () => {
     expect(classify(new UpstreamError({ status: 502, code: 'UPSTREAM_TLS_FAILURE' }))).toMatchObject({ status: 502, code: 'UPSTREAM_TLS_FAILURE' });
   });
 
+  it('the constructors take whatever JavaScript callers pass, and their message stays a safe string', () => {
+    const hostile = { toString: {}, valueOf: {} } as unknown as string;
+    const error = new BadGatewayError({ detail: hostile, upstream: hostile, upstreamStatus: hostile as unknown as number });
+    expect(error.message).toBe('upstream failed');
+    expect(new GatewayTimeoutError({ upstream: 'pricing' }).message).toBe('upstream "pricing" timed out');
+    expect(new BadGatewayError({ upstream: 'orders', upstreamStatus: 500 }).message).toBe('upstream "orders" answered 500');
+    expect(classify(error)).toMatchObject({ status: 502, code: 'UPSTREAM_BAD_RESPONSE' });
+  });
+
   it('a BadGatewayError without a code takes it from its cause', () => {
     const error = new BadGatewayError({ upstream: 'inventory', cause: errno('ECONNREFUSED') });
     expect(classify(error, POST)).toMatchObject({ status: 502, code: 'UPSTREAM_UNREACHABLE', reachedUpstream: false, retryable: true, upstream: 'inventory' });

@@ -63,7 +63,7 @@ export class UpstreamError extends Error {
   readonly url: string | undefined;
 
   constructor(init: UpstreamErrorInit) {
-    super(init.detail ?? defaultMessage(init), 'cause' in init ? { cause: init.cause } : undefined);
+    super(typeof init.detail === 'string' ? init.detail : defaultMessage(init), 'cause' in init ? { cause: init.cause } : undefined);
     this.status = init.status;
     this.code = init.code;
     this.upstream = init.upstream;
@@ -158,9 +158,10 @@ function isBranded(value: unknown): value is UpstreamError {
   }
 }
 
+/** Built only from a string name and a numeric status: JavaScript callers may pass anything. */
 function defaultMessage(init: UpstreamErrorInit): string {
-  const who = init.upstream === undefined ? 'upstream' : `upstream "${init.upstream}"`;
+  const who = typeof init.upstream === 'string' ? `upstream "${init.upstream}"` : 'upstream';
   if (init.status === 504) return `${who} timed out`;
   if (init.status === 503) return `${who} unavailable`;
-  return init.upstreamStatus === undefined ? `${who} failed` : `${who} answered ${init.upstreamStatus}`;
+  return typeof init.upstreamStatus === 'number' ? `${who} answered ${init.upstreamStatus}` : `${who} failed`;
 }
