@@ -6,6 +6,6 @@ export default defineProject({
   test: {
     name: 'core',
     include: ['src/**/*.test.ts'],
-    setupFiles: ['src/fast-check.setup.ts'],
+    setupFiles: ['src/test-support/fast-check.setup.ts'],
   },
 });
