@@ -5,5 +5,5 @@ import fc from 'fast-check';
  * same cases. `FC_SEED=random` explores new ones; `FC_SEED=<n>` replays a
  * reported failure.
  */
-const seed = process.env.FC_SEED;
+const seed = process.env['FC_SEED'];
 if (seed !== 'random') fc.configureGlobal({ seed: seed === undefined ? 20_261_202 : Number(seed) });
