@@ -107,11 +107,9 @@ function respond(config: Conventions, error: unknown, c: Context): Response {
   // newResponse() carries the headers set so far (CORS, Vary, the request ID) into ours, under ours.
   const response = c.newResponse(problem.body, problem.status as never, problem.headers);
   const headers = response.headers;
-  const stale: string[] = [];
-  headers.forEach((_value, name) => {
-    if (STALE.has(name)) stale.push(name);
-  });
-  for (const name of stale) headers.delete(name);
+  let stale: string[] | undefined;
+  for (const name of headers.keys()) if (STALE.has(name)) (stale ??= []).push(name);
+  if (stale !== undefined) for (const name of stale) headers.delete(name);
   // Hono copies every header of the response under way onto the one returned, over ours (an ETag,
   // a Cache-Control): everything worth keeping is in ours already, so let that response go.
   c.res = undefined as unknown as Response;
