@@ -11,7 +11,7 @@ import {
   STALE_HEADERS,
   writeProblem,
 } from '@gateway-errors/core';
-import type { Conventions, ConventionsOptions, ErrorReport, NodeResponseLike, Problem } from '@gateway-errors/core';
+import type { Conventions, ConventionsOptions, ErrorReport, NodeResponseLike, Problem, ProblemBody } from '@gateway-errors/core';
 import { Catch, Global, Inject, Injectable, Logger, Module, Optional, RequestMethod } from '@nestjs/common';
 import type {
   ArgumentsHost,
@@ -69,7 +69,8 @@ export class RequestIdMiddleware implements NestMiddleware {
 /**
  * The exception filter: answers every HTTP error with the core's problem
  * response through the platform's `HttpAdapterHost`. Contexts that are not
- * HTTP (microservices, websockets, GraphQL) are handed on untouched.
+ * HTTP: GraphQL resolvers' failures become field errors with the problem as `extensions`;
+ * microservice and WebSocket errors go to Nest's own filters for those contexts.
  *
  * @example
  * ```ts
@@ -89,10 +90,11 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     this.conventions = defineConventions(conventions);
   }
 
-  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+  catch(exception: unknown, host: ArgumentsHost): void | Error | Observable<never> {
     const type = host.getType<string>();
     if (type === 'rpc') return handOnRpc(exception, host);
     if (type === 'ws') return handOnWs(exception, host);
+    if (type === 'graphql') return this.graphqlError(exception, host);
     if (type !== 'http') throw exception;
 
     const http = host.switchToHttp();
@@ -135,6 +137,42 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     return true;
   }
 
+  /**
+   * A resolver's failure as the field error the GraphQL server answers with: the problem's `detail`
+   * (or `title`) as message, its other members as `extensions`. A query is classified as a GET and a
+   * mutation as a POST, so retry guidance knows whether a retry is safe. An error built for GraphQL
+   * on purpose (a `GraphQLError`) is returned as it is.
+   */
+  private graphqlError(exception: unknown, host: ArgumentsHost): Error {
+    if (isGraphQLError(exception)) return exception;
+    const context = host.getArgByIndex<GraphQLContext | undefined>(2);
+    const info = host.getArgByIndex<{ operation?: { operation?: unknown } } | undefined>(3);
+    const request = (context?.req ?? context?.request ?? (context?.reply as { request?: unknown } | undefined)?.request) as (RawRequest & { raw?: RawRequest & { url?: unknown }; originalUrl?: unknown }) | undefined;
+    const raw = request?.raw ?? request;
+    // Express rewrites `url` under the GraphQL server's mount path; `originalUrl` keeps it.
+    const url = typeof request?.originalUrl === 'string' ? request.originalUrl : (raw as { url?: unknown } | undefined)?.url;
+    const problem = renderProblem(
+      exception,
+      {
+        method: info?.operation?.operation === 'mutation' ? 'POST' : 'GET',
+        url: typeof url === 'string' ? url : undefined,
+        // The answer is JSON inside the GraphQL response, whatever the client accepts.
+        headers: { ...raw?.headers, accept: 'application/json' },
+        id: raw?.[REQUEST_ID],
+        log: this.conventions.onError === undefined ? this.log : undefined,
+      },
+      this.conventions,
+    );
+    if (raw !== undefined) raw[REQUEST_ID] = problem.requestId;
+    const response = (context?.res ?? context?.reply) as { raw?: unknown } | undefined;
+    markResponse(response?.raw ?? response, this.conventions.requestIdHeader, problem.requestId);
+    const { detail, instance: _path, ...extensions } = JSON.parse(problem.body ?? '{}') as ProblemBody;
+    const error = Object.assign(new Error(detail ?? extensions.title), { extensions });
+    // Its stack would only show this filter: the cause is in `extensions.debug` in development.
+    error.stack = `Error: ${error.message}`;
+    return error;
+  }
+
   /** Nest's Logger: each 5xx once, with the request ID and the full masked error. */
   private readonly log = (report: ErrorReport): void => {
     if (report.classification.status < 500) return;
@@ -164,6 +202,22 @@ function handOnWs(exception: unknown, host: ArgumentsHost): void {
   import('@nestjs/websockets')
     .then(({ BaseWsExceptionFilter }) => new BaseWsExceptionFilter().catch(exception, host))
     .catch(() => undefined);
+}
+
+/** The request and response as GraphQL drivers put them in the context: Apollo and Mercurius, on either platform. */
+type GraphQLContext = { req?: unknown; request?: unknown; res?: unknown; reply?: unknown };
+
+function isGraphQLError(exception: unknown): exception is Error {
+  return exception instanceof Error && exception.name === 'GraphQLError' && 'extensions' in exception;
+}
+
+/** The request ID, and no caching, on the HTTP response that carries a failed GraphQL field, while its head is unsent. */
+function markResponse(response: unknown, requestIdHeader: string, requestId: string): void {
+  const target = response as { headersSent?: unknown; setHeader?: unknown } | undefined;
+  if (typeof target?.setHeader !== 'function' || target.headersSent !== false) return;
+  const { setHeader } = target as { setHeader(name: string, value: string): unknown };
+  setHeader.call(target, requestIdHeader, requestId);
+  setHeader.call(target, 'cache-control', 'no-store');
 }
 
 /** Nest's router answers unmatched routes with `NotFoundException('Cannot GET /path')`, echoing the request. */

@@ -259,7 +259,7 @@ describe('GatewayExceptionFilter on its own', () => {
     expect(JSON.parse(response.text)).toMatchObject({ code: 'UPSTREAM_UNREACHABLE', requestId: 'mw-1' });
   });
 
-  it("hands other contexts to Nest: RPC errors as Nest's RPC filter answers them, GraphQL's rethrown", async () => {
+  it("hands other contexts to Nest: RPC errors as Nest's RPC filter answers them, unknown contexts' rethrown", async () => {
     const filter = new GatewayExceptionFilter({ httpAdapter: undefined } as unknown as HttpAdapterHost, { onError: false });
     const error = new Error('rpc failure');
     const host = (type: string) => ({ getType: () => type, getArgs: () => [] }) as never;
@@ -267,6 +267,6 @@ describe('GatewayExceptionFilter on its own', () => {
       status: 'error',
       message: 'Order 7 is locked.',
     });
-    expect(() => filter.catch(error, host('graphql'))).toThrow(error);
+    expect(() => filter.catch(error, host('kafka-streams'))).toThrow(error);
   });
 });
