@@ -102,8 +102,9 @@ function emit(text = ''): void {
   output.push(text);
   console.log(text);
 }
+const runStarted = Date.now();
 function progress(text: string): void {
-  process.stderr.write(`${text}\n`);
+  process.stderr.write(`[${((Date.now() - runStarted) / 1000).toFixed(0).padStart(4)} s] ${text}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------
