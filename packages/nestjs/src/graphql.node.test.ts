@@ -11,13 +11,13 @@ import { ApolloDriver } from '@nestjs/apollo';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import { ConflictException, Controller, Get, Module } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { GraphQLModule, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { GraphQLError } from 'graphql';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayErrorsModule } from './index.js';
+import { GatewayErrorsModule, GatewayExceptionFilter } from './index.js';
 import type { Conventions, ConventionsOptions } from './index.js';
 
 const typeDefs = /* GraphQL */ `
@@ -205,6 +205,28 @@ describe('GraphQL resolvers, development', () => {
       expect(JSON.stringify(extensions?.['debug'])).toContain('ECONNREFUSED');
     } finally {
       await running.app.close();
+    }
+  });
+});
+
+describe('GraphQL resolvers, the filter alone (no request-ID middleware)', () => {
+  it('sets the request ID on the response itself, the same for every failed field', async () => {
+    @Module({ imports: [GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, typeDefs })], providers: [OrdersResolver] })
+    class BareModule {}
+    const app = await NestFactory.create(BareModule, new ExpressAdapter(), { logger: false });
+    app.useGlobalFilters(new GatewayExceptionFilter(app.get(HttpAdapterHost), { onError: false }));
+    await app.listen(0, '127.0.0.1');
+    try {
+      const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+      const response = await graphql(url, '{ order(id: "7") locked }');
+      const id = response.headers['x-request-id'];
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(response.body.errors?.map((error) => error.extensions?.['requestId'])).toEqual([id, id]);
+      const echoed = await graphql(url, '{ order(id: "7") }', 'gql-alone');
+      expect(echoed.headers['x-request-id']).toBe('gql-alone');
+      expect(echoed.body.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNREACHABLE', requestId: 'gql-alone' });
+    } finally {
+      await app.close();
     }
   });
 });

@@ -164,7 +164,8 @@ export class GatewayExceptionFilter implements ExceptionFilter {
       this.conventions,
     );
     if (raw !== undefined) raw[REQUEST_ID] = problem.requestId;
-    const response = (context?.res ?? context?.reply) as { raw?: unknown } | undefined;
+    // Nest's Apollo driver puts only `req` in the context; Express links the response from it.
+    const response = (context?.res ?? context?.reply ?? (request as { res?: unknown } | undefined)?.res) as { raw?: unknown } | undefined;
     markResponse(response?.raw ?? response, this.conventions.requestIdHeader, problem.requestId);
     const { detail, instance: _path, ...extensions } = JSON.parse(problem.body ?? '{}') as ProblemBody;
     const error = Object.assign(new Error(detail ?? extensions.title), { extensions });
