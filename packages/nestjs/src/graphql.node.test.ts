@@ -1,5 +1,5 @@
 /**
- * The module beside a real GraphQL server (Apollo through @nestjs/graphql on platform-express), with
+ * The module beside a real GraphQL server (Apollo through @nestjs/graphql, on both platforms), with
  * resolvers whose upstream calls really fail on 127.0.0.1: the failed fields carry the problem's
  * members as `extensions`, and nothing of the error reaches a production client.
  */
@@ -14,6 +14,7 @@ import type { INestApplication } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { GraphQLModule, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { GraphQLError } from 'graphql';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -225,6 +226,38 @@ describe('GraphQL resolvers, the filter alone (no request-ID middleware)', () =>
       const echoed = await graphql(url, '{ order(id: "7") }', 'gql-alone');
       expect(echoed.headers['x-request-id']).toBe('gql-alone');
       expect(echoed.body.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNREACHABLE', requestId: 'gql-alone' });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('GraphQL resolvers on platform-fastify', () => {
+  it('answers a failed field as on platform-express, with the middleware\'s request ID', async () => {
+    const reports: ErrorReport[] = [];
+    @Module({
+      imports: [
+        GatewayErrorsModule.forRoot({ onError: (report) => void reports.push(report) }),
+        GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, typeDefs }),
+      ],
+      providers: [OrdersResolver],
+    })
+    class FastifyModule {}
+    const app = await NestFactory.create(FastifyModule, new FastifyAdapter(), { logger: false });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+      const response = await graphql(url, '{ order(id: "7") locked }', 'gql-fastify');
+      expect(response.status).toBe(200);
+      expect(response.headers['x-request-id']).toBe('gql-fastify');
+      const byField = new Map(response.body.errors?.map((error) => [error.path?.[0], error]));
+      expect(byField.get('order')).toMatchObject({
+        message: 'An upstream service could not be reached.',
+        extensions: { code: 'UPSTREAM_UNREACHABLE', status: 502, requestId: 'gql-fastify', retryable: true },
+      });
+      expect(byField.get('locked')?.extensions).toMatchObject({ code: 'CONFLICT', requestId: 'gql-fastify' });
+      expect(response.text).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|fetch failed/);
+      expect(reports.at(-1)).toMatchObject({ requestId: 'gql-fastify', path: '/graphql', classification: { status: 502 } });
     } finally {
       await app.close();
     }
