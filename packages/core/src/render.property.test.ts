@@ -223,9 +223,9 @@ function renderAll(error: unknown, m: Material, conventions: Conventions): Probl
   );
 }
 
-/** Every value of a response a client can see: the body and each header. */
+/** Every value of a response a client can see: the body, its members as other shapes carry them, and each header. */
 function visible(problem: Problem): string[] {
-  return [problem.body ?? '', ...Object.values(problem.headers)];
+  return [problem.body ?? '', JSON.stringify(problem.members), ...Object.values(problem.headers)];
 }
 
 function expectNone(problems: Problem[], needles: readonly string[]): void {

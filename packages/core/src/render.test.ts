@@ -86,8 +86,20 @@ describe('renderProblem: body', () => {
     const get = renderProblem(new Error('x'), { method: 'GET', url: '/', id: 'r-1' }, conventions);
     expect(get.status).toBe(400);
     expect(JSON.parse(get.body!)).toMatchObject({ status: 400, requestId: 'r-1', type: 'about:blank' });
+    expect(get.members).toEqual(JSON.parse(get.body!));
     expect(get.headers['cache-control']).toBe('no-store');
     expect(renderProblem(new Error('x'), { method: 'HEAD', url: '/', id: 'r-1' }, conventions).body).toBeNull();
+  });
+
+  it("offers the body's members unserialized, whatever the format, for answers of other shapes", () => {
+    for (const conventions of [production, development]) {
+      const problem = renderProblem(errno('ECONNREFUSED'), { method: 'GET', url: '/orders/7', id: 'r-1' }, conventions);
+      expect(JSON.parse(JSON.stringify(problem.members))).toEqual(json(problem));
+    }
+    const head = renderProblem(errno('ECONNREFUSED'), { method: 'HEAD', url: '/', id: 'r-1' }, production);
+    const html = renderProblem(errno('ECONNREFUSED'), { method: 'GET', url: '/', id: 'r-1', headers: { accept: 'text/html' } }, production);
+    expect(head.members).toMatchObject({ status: 502, code: 'UPSTREAM_UNREACHABLE', requestId: 'r-1' });
+    expect(html.members).toEqual(head.members);
   });
 
   it('has no body for HEAD, and the same headers', () => {

@@ -46,6 +46,8 @@ export interface Problem {
   readonly headers: Readonly<Record<string, string>>;
   /** The serialized body, or `null` for HEAD. */
   readonly body: string | null;
+  /** The body's members, unserialized, for answers of another shape (a GraphQL error's `extensions`). */
+  readonly members: Readonly<ProblemBody>;
   readonly classification: Classification;
   readonly requestId: string;
 }
@@ -176,6 +178,7 @@ function build(error: unknown, classification: Classification, context: BuildCon
     status,
     headers,
     body: context.method === 'HEAD' ? null : serialize(body, format),
+    members: body,
     classification,
     requestId,
   };
@@ -414,14 +417,14 @@ export function toLogEntry(report: ErrorReport): LogEntry {
 
 function fallback(classification: Classification, requestId: string, { method, config }: { method: string; config: Conventions }): Problem {
   const status = classification.status >= 400 && classification.status <= 599 ? classification.status : 500;
-  const body = JSON.stringify({
+  const members: ProblemBody = {
     type: 'about:blank',
     title: titleForStatus(status),
     status,
     code: status >= 500 ? 'INTERNAL_ERROR' : codeForStatus(status),
     requestId,
     retryable: false,
-  });
+  };
   return {
     status,
     headers: {
@@ -430,7 +433,8 @@ function fallback(classification: Classification, requestId: string, { method, c
       'x-content-type-options': 'nosniff',
       [config.requestIdHeader]: requestId,
     },
-    body: method === 'HEAD' ? null : body,
+    body: method === 'HEAD' ? null : JSON.stringify(members),
+    members,
     classification,
     requestId,
   };

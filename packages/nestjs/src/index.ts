@@ -11,7 +11,7 @@ import {
   STALE_HEADERS,
   writeProblem,
 } from '@gateway-errors/core';
-import type { Conventions, ConventionsOptions, ErrorReport, NodeResponseLike, Problem, ProblemBody } from '@gateway-errors/core';
+import type { Conventions, ConventionsOptions, ErrorReport, NodeResponseLike, Problem } from '@gateway-errors/core';
 import { Catch, Global, Inject, Injectable, Logger, Module, Optional, RequestMethod } from '@nestjs/common';
 import type {
   ArgumentsHost,
@@ -156,8 +156,7 @@ export class GatewayExceptionFilter implements ExceptionFilter {
       {
         method: info?.operation?.operation === 'mutation' ? 'POST' : 'GET',
         url: typeof url === 'string' ? url : undefined,
-        // The answer is JSON inside the GraphQL response, whatever the client accepts.
-        headers: { ...raw?.headers, accept: 'application/json' },
+        headers: raw?.headers,
         id: raw?.[REQUEST_ID],
         log: this.conventions.onError === undefined ? this.log : undefined,
       },
@@ -167,8 +166,12 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     // Nest's Apollo driver puts only `req` in the context; Express links the response from it.
     const response = (context?.res ?? context?.reply ?? (request as { res?: unknown } | undefined)?.res) as { raw?: unknown } | undefined;
     markResponse(response?.raw ?? response, this.conventions.requestIdHeader, problem.requestId);
-    const { detail, instance: _path, ...extensions } = JSON.parse(problem.body ?? '{}') as ProblemBody;
-    const error = Object.assign(new Error(detail ?? extensions.title), { extensions });
+    // The members but `detail`, which is the message, and `instance`, the GraphQL endpoint's path.
+    const extensions: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(problem.members)) {
+      if (value !== undefined && name !== 'detail' && name !== 'instance') extensions[name] = value;
+    }
+    const error = Object.assign(new Error(problem.members.detail ?? problem.members.title), { extensions });
     // Its stack would only show this filter: the cause is in `extensions.debug` in development.
     error.stack = `Error: ${error.message}`;
     return error;
