@@ -145,17 +145,13 @@ export class GatewayExceptionFilter implements ExceptionFilter {
    */
   private graphqlError(exception: unknown, host: ArgumentsHost): Error {
     if (isGraphQLError(exception)) return exception;
-    const context = host.getArgByIndex<GraphQLContext | undefined>(2);
+    const { raw, url, response } = graphqlHttp(host.getArgByIndex<GraphQLContext | undefined>(2));
     const info = host.getArgByIndex<{ operation?: { operation?: unknown } } | undefined>(3);
-    const request = (context?.req ?? context?.request ?? (context?.reply as { request?: unknown } | undefined)?.request) as (RawRequest & { raw?: RawRequest & { url?: unknown }; originalUrl?: unknown }) | undefined;
-    const raw = request?.raw ?? request;
-    // Express rewrites `url` under the GraphQL server's mount path; `originalUrl` keeps it.
-    const url = typeof request?.originalUrl === 'string' ? request.originalUrl : (raw as { url?: unknown } | undefined)?.url;
     const problem = renderProblem(
       exception,
       {
         method: info?.operation?.operation === 'mutation' ? 'POST' : 'GET',
-        url: typeof url === 'string' ? url : undefined,
+        url,
         headers: raw?.headers,
         id: raw?.[REQUEST_ID],
         log: this.conventions.onError === undefined ? this.log : undefined,
@@ -163,9 +159,7 @@ export class GatewayExceptionFilter implements ExceptionFilter {
       this.conventions,
     );
     if (raw !== undefined) raw[REQUEST_ID] = problem.requestId;
-    // Nest's Apollo driver puts only `req` in the context; Express links the response from it.
-    const response = (context?.res ?? context?.reply ?? (request as { res?: unknown } | undefined)?.res) as { raw?: unknown } | undefined;
-    markResponse(response?.raw ?? response, this.conventions.requestIdHeader, problem.requestId);
+    markResponse(response, this.conventions.requestIdHeader, problem.requestId);
     // The members but `detail`, which is the message, and `instance`, the GraphQL endpoint's path.
     const extensions: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(problem.members)) {
@@ -210,6 +204,19 @@ function handOnWs(exception: unknown, host: ArgumentsHost): void {
 
 /** The request and response as GraphQL drivers put them in the context: Apollo and Mercurius, on either platform. */
 type GraphQLContext = { req?: unknown; request?: unknown; res?: unknown; reply?: unknown };
+type GraphQLRequest = RawRequest & { raw?: RawRequest; url?: unknown; originalUrl?: unknown; res?: unknown };
+
+/** The Node.js request, its URL and the HTTP response (when reachable) behind a GraphQL context. */
+function graphqlHttp(context: GraphQLContext | undefined): { raw: RawRequest | undefined; url: string | undefined; response: unknown } {
+  const found = context?.req ?? context?.request ?? (context?.reply as { request?: unknown } | undefined)?.request;
+  const request = typeof found === 'object' && found !== null ? (found as GraphQLRequest) : undefined;
+  const raw = (request?.raw ?? request) as (RawRequest & { url?: unknown }) | undefined;
+  // Express rewrites `url` under the GraphQL server's mount path; `originalUrl` keeps it.
+  const url = request?.originalUrl ?? raw?.url;
+  // Nest's Apollo driver puts only `req` in the context; Express links the response from it.
+  const response = (context?.res ?? context?.reply ?? request?.res) as { raw?: unknown } | undefined;
+  return { raw, url: typeof url === 'string' ? url : undefined, response: response?.raw ?? response };
+}
 
 function isGraphQLError(exception: unknown): exception is Error {
   return exception instanceof Error && exception.name === 'GraphQLError' && 'extensions' in exception;
