@@ -3,6 +3,7 @@ import type { ProxyErrorType } from './codes.js';
 import { readSingleHeader } from './headers.js';
 import { BRAND } from './errors.js';
 import type { HeadersLike } from './headers.js';
+import { remoteApiStatus } from './remote-api.js';
 import { parseRetryAfter } from './retry-after.js';
 
 /** One failed field of a validation error. */
@@ -464,27 +465,7 @@ function upstreamResponseStatus(node: Record<string, unknown>, code: unknown): U
   if ((code === 'UND_ERR_RESPONSE_STATUS_CODE' || code === 'UND_ERR_RESPONSE') && isHttpStatus(node['statusCode'])) {
     return { status: node['statusCode'], headers: node['headers'] };
   }
-  return apiClientStatus(node);
-}
-
-/**
- * Errors of API SDKs carry the status the remote API answered, like HTTP clients do:
- * OpenAI- and Anthropic-style `APIError` (`status`, `headers`, `requestID`, `error`), Stripe
- * (`statusCode`, `raw`) and the AWS SDK v3 (`$metadata.httpStatusCode`, `$fault`).
- */
-function apiClientStatus(node: Record<string, unknown>): UpstreamStatusInfo | undefined {
-  const metadata = node['$metadata'];
-  if (typeof metadata === 'object' && metadata !== null && typeof node['$fault'] === 'string') {
-    const status = (metadata as { httpStatusCode?: unknown }).httpStatusCode;
-    const response = node['$response'] as { headers?: unknown } | undefined;
-    return isHttpStatus(status) && status >= 400 ? { status, headers: response?.headers } : undefined;
-  }
-  // http-errors (and body-parser's errors) say whether to expose them: they are this service's own answer.
-  if (typeof node['expose'] === 'boolean') return undefined;
-  const status = typeof node['status'] === 'number' ? node['status'] : node['statusCode'];
-  if (!isHttpStatus(status) || status < 400) return undefined;
-  const remote = 'requestID' in node || 'request_id' in node || 'raw' in node || ('headers' in node && 'error' in node);
-  return remote ? { status, headers: node['headers'] } : undefined;
+  return remoteApiStatus(node);
 }
 
 function fromUpstreamStatus(status: number, headers: unknown): Signal {
