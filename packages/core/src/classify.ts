@@ -1,8 +1,9 @@
-import { CODE_INFO, codeForStatus, titleForStatus } from './codes.js';
+import { CODE_INFO, codeForStatus, isProxyErrorType, titleForStatus } from './codes.js';
 import type { ProxyErrorType } from './codes.js';
 import { readSingleHeader } from './headers.js';
 import { BRAND } from './errors.js';
 import type { HeadersLike } from './headers.js';
+import { field } from './own.js';
 import { remoteApiStatus } from './remote-api.js';
 import { parseRetryAfter } from './retry-after.js';
 
@@ -87,6 +88,13 @@ interface Signal {
 
 const MAX_NODES = 32;
 const MAX_DETAIL = 1000;
+const MAX_TITLE = 200;
+const MAX_POINTER = 500;
+const MAX_UPSTREAM = 100;
+const MAX_FIELD_ERRORS = 100;
+/** A problem code: what a mapper may name, beside the built-in ones. */
+const CODE = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/;
+const PRINTABLE = /^[\x20-\x7e]*$/;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 const UNREACHABLE = 'UPSTREAM_UNREACHABLE';
@@ -236,7 +244,7 @@ function decide(error: unknown, request: ClassifyRequest | undefined, options: C
       for (const mapper of mappers) {
         const override = runMapper(mapper, node, request);
         if (override === undefined) continue;
-        if (isValidStatus(override.status) || (typeof override.code === 'string' && CODE_INFO[override.code] !== undefined)) {
+        if (override.status !== undefined || (override.code !== undefined && CODE_INFO[override.code] !== undefined)) {
           return fromOverride(override, nodes, { request, options });
         }
         refinement ??= override;
@@ -248,8 +256,10 @@ function decide(error: unknown, request: ClassifyRequest | undefined, options: C
   let weak: Signal | undefined;
   let upstream: string | undefined;
   let retryAfter: unknown;
-  for (const node of nodes) {
-    const found = inspect(node);
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i];
+    // Only the thrown value itself may be this service's own 4xx (see `ownStatus`).
+    const found = inspect(node, i === 0);
     if (upstream === undefined) upstream = upstreamName(node);
     if (found === undefined) continue;
     if (retryAfter === undefined && found.retryAfter !== undefined) retryAfter = found.retryAfter;
@@ -285,8 +295,8 @@ function decide(error: unknown, request: ClassifyRequest | undefined, options: C
 
 /** A mapper's refinement never changes the decided status, and its Retry-After is validated like any other. */
 function refine(result: Classification, refinement: ClassificationOverride, options: ClassifyOptions | undefined): Classification {
-  const { status: _status, retryAfter, upstreamStatus, ...rest } = refinement;
-  const refined = { ...result, ...rest, upstreamStatus: isHttpStatus(upstreamStatus) ? upstreamStatus : result.upstreamStatus };
+  const { status: _status, retryAfter, ...rest } = refinement;
+  const refined = { ...result, ...rest };
   if (retryAfter === undefined) return refined;
   return { ...refined, retryAfter: parseRetryAfter(retryAfter, { max: options?.maxRetryAfter ?? 120 }) ?? result.retryAfter };
 }
@@ -298,15 +308,15 @@ function collect(error: unknown): unknown[] {
     const node = nodes[i];
     if (typeof node !== 'object' || node === null) continue;
     try {
-      const cause = (node as { cause?: unknown }).cause;
+      const cause = field(node, 'cause');
       if (cause !== undefined && cause !== null && !nodes.includes(cause)) nodes.push(cause);
       // Stripe's StripeConnectionError keeps the network error as `detail`.
-      const detail = (node as { detail?: unknown }).detail;
-      if (typeof detail === 'object' && detail !== null && typeof (detail as { message?: unknown }).message === 'string' && !nodes.includes(detail)) {
+      const detail = field(node, 'detail');
+      if (typeof detail === 'object' && detail !== null && typeof field(detail, 'message') === 'string' && !nodes.includes(detail)) {
         nodes.push(detail);
       }
-      const errors = (node as { errors?: unknown }).errors;
-      if (Array.isArray(errors) && (node instanceof AggregateError || (node as Error).name === 'AggregateError')) {
+      const errors = field(node, 'errors');
+      if (Array.isArray(errors) && (node instanceof AggregateError || field(node, 'name') === 'AggregateError')) {
         for (let j = 0; j < errors.length && nodes.length < MAX_NODES; j++) {
           if (!nodes.includes(errors[j])) nodes.push(errors[j]);
         }
@@ -318,26 +328,29 @@ function collect(error: unknown): unknown[] {
   return nodes;
 }
 
-function inspect(node: unknown): Signal | undefined {
+function inspect(node: unknown, root: boolean): Signal | undefined {
   if (typeof node !== 'object' || node === null) return undefined;
   try {
-    return inspectObject(node as Record<string, unknown>);
+    return inspectObject(node as Record<string, unknown>, root);
   } catch {
     return undefined;
   }
 }
 
-function inspectObject(node: Record<string, unknown>): Signal | undefined {
+function inspectObject(node: Record<string, unknown>, root: boolean): Signal | undefined {
   // The brand is a global symbol: trust it only with a status the error classes can carry.
-  if ((node as { [BRAND]?: unknown })[BRAND] === true && isUpstreamStatus(node['status'])) return fromUpstreamError(node);
+  if (field(node, BRAND) === true) {
+    const status = field(node, 'status');
+    if (isUpstreamStatus(status)) return fromUpstreamError(node, status);
+  }
 
-  const code = node['code'];
+  const code = field(node, 'code');
   if (typeof code === 'string' && code.length > 0) {
     const known = codeSignal(code, node);
     if (known !== undefined) return known;
   }
 
-  const message = node['message'];
+  const message = field(node, 'message');
   if (typeof message === 'string') {
     const byMessage = BY_MESSAGE.get(message);
     if (byMessage !== undefined) return byMessage;
@@ -345,7 +358,7 @@ function inspectObject(node: Record<string, unknown>): Signal | undefined {
 
   // What the error is beats the response it carries: got's TimeoutError during a body has a 200 response.
   // node-redis leaves `name` as 'Error' on its own classes: their constructors tell them apart.
-  const name = node['name'];
+  const name = field(node, 'name');
   const kind = name === 'Error' || name === undefined ? constructorName(node) : name;
   if (typeof kind === 'string') {
     const byName = BY_NAME.get(kind);
@@ -357,14 +370,15 @@ function inspectObject(node: Record<string, unknown>): Signal | undefined {
   const upstreamStatus = upstreamResponseStatus(node, code);
   if (upstreamStatus !== undefined) return fromUpstreamStatus(upstreamStatus.status, upstreamStatus.headers);
 
-  if (typeof code === 'number' && typeof node['details'] === 'string' && typeof node['metadata'] === 'object') {
-    return grpcSignal(code, node['details']);
+  if (typeof code === 'number') {
+    const details = field(node, 'details');
+    if (typeof details === 'string' && typeof field(node, 'metadata') === 'object') return grpcSignal(code, details);
   }
 
-  if (node['isBrokenCircuitError'] === true || node['isIsolatedCircuitError'] === true) return BREAKER_OPEN;
-  if (node['isBulkheadRejectedError'] === true) return LIMIT_REACHED;
-  if (node['isTaskCancelledError'] === true) return RESPONSE_TIMEOUT;
-  return ownStatus(node);
+  if (field(node, 'isBrokenCircuitError') === true || field(node, 'isIsolatedCircuitError') === true) return BREAKER_OPEN;
+  if (field(node, 'isBulkheadRejectedError') === true) return LIMIT_REACHED;
+  if (field(node, 'isTaskCancelledError') === true) return RESPONSE_TIMEOUT;
+  return ownStatus(node, root);
 }
 
 function constructorName(node: object): string | undefined {
@@ -375,11 +389,11 @@ function constructorName(node: object): string | undefined {
 function codeSignal(code: string, node: Record<string, unknown>): Signal | undefined {
   if (code === 'ETIMEDOUT') return timeoutSignal(node);
   // axios reports an AbortSignal.timeout() like a caller's abort; its config still holds the signal's reason.
-  if (code === 'ERR_CANCELED' && signalTimedOut(node['config'])) return RESPONSE_TIMEOUT;
+  if (code === 'ERR_CANCELED' && signalTimedOut(field(node, 'config'))) return RESPONSE_TIMEOUT;
   const known = BY_CODE.get(code);
   if (known !== undefined) return known as Signal;
   if (code.startsWith('HPE_')) return PROTOCOL;
-  if (code.length === 5 && typeof node['severity'] === 'string') return postgresSignal(code);
+  if (code.length === 5 && typeof field(node, 'severity') === 'string') return postgresSignal(code);
   if (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_')) {
     return code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? CERTIFICATE : TLS_PROTOCOL;
   }
@@ -396,12 +410,13 @@ function signalTimedOut(config: unknown): boolean {
 
 /** ETIMEDOUT means different things: a socket's connect timeout, got's phases, or opossum's own deadline. */
 function timeoutSignal(node: Record<string, unknown>): Signal {
-  const event = node['event'];
+  const event = field(node, 'event');
   if (event === 'lookup') return { ...CONNECT_TIMEOUT, proxyError: 'dns_timeout' };
   if (event === 'connect' || event === 'secureConnect') return CONNECT_TIMEOUT;
   if (event === 'socket' || event === 'read') return READ_TIMEOUT;
-  if (node['syscall'] === 'connect') return CONNECT_TIMEOUT;
-  if (node['syscall'] === 'read') return READ_TIMEOUT;
+  const syscall = field(node, 'syscall');
+  if (syscall === 'connect') return CONNECT_TIMEOUT;
+  if (syscall === 'read') return READ_TIMEOUT;
   return RESPONSE_TIMEOUT;
 }
 
@@ -453,17 +468,19 @@ interface UpstreamStatusInfo {
 }
 
 function upstreamResponseStatus(node: Record<string, unknown>, code: unknown): UpstreamStatusInfo | undefined {
-  const response = node['response'];
-  if (typeof response === 'object' && response !== null && typeof node['getResponse'] !== 'function') {
+  const response = field(node, 'response');
+  if (typeof response === 'object' && response !== null && typeof field(node, 'getResponse') !== 'function') {
     const res = response as Record<string, unknown>;
-    const status = typeof res['status'] === 'number' ? res['status'] : res['statusCode'];
+    const own = field(res, 'status');
+    const status = typeof own === 'number' ? own : field(res, 'statusCode');
     if (isHttpStatus(status)) {
-      return { status, headers: res['headers'] };
+      return { status, headers: field(res, 'headers') };
     }
   }
   // undici: ResponseStatusCodeError (v5/v6) and the responseError interceptor's ResponseError (v7).
-  if ((code === 'UND_ERR_RESPONSE_STATUS_CODE' || code === 'UND_ERR_RESPONSE') && isHttpStatus(node['statusCode'])) {
-    return { status: node['statusCode'], headers: node['headers'] };
+  if (code === 'UND_ERR_RESPONSE_STATUS_CODE' || code === 'UND_ERR_RESPONSE') {
+    const status = field(node, 'statusCode');
+    if (isHttpStatus(status)) return { status, headers: field(node, 'headers') };
   }
   return remoteApiStatus(node);
 }
@@ -484,12 +501,16 @@ function fromUpstreamStatus(status: number, headers: unknown): Signal {
   return { ...PROTOCOL, upstreamStatus: status };
 }
 
-function fromUpstreamError(node: Record<string, unknown>): Signal {
-  const status = node['status'] as number;
-  const explicit = node['code'];
-  const upstreamStatus = isHttpStatus(node['upstreamStatus']) ? node['upstreamStatus'] : undefined;
+/** Each field of the error read once: a getter may answer differently on a second read. */
+function fromUpstreamError(node: Record<string, unknown>, status: 502 | 503 | 504): Signal {
+  const explicit = field(node, 'code');
+  const declared = field(node, 'upstreamStatus');
+  const upstreamStatus = isHttpStatus(declared) ? declared : undefined;
+  const detail = field(node, 'detail');
   const code =
-    typeof explicit === 'string' ? explicit : status === 502 ? (upstreamStatus === undefined ? BAD : STATUS) : status === 503 ? UNAVAILABLE : TIMEOUT;
+    typeof explicit === 'string' && Object.hasOwn(EXPLICIT_DEFAULTS, explicit) && CODE_INFO[explicit]!.status === status
+      ? explicit
+      : status === 502 ? (upstreamStatus === undefined ? BAD : STATUS) : status === 503 ? UNAVAILABLE : TIMEOUT;
   const defaults = EXPLICIT_DEFAULTS[code];
   return {
     status,
@@ -498,11 +519,11 @@ function fromUpstreamError(node: Record<string, unknown>): Signal {
     proxyError: upstreamStatus !== undefined ? undefined : defaults?.proxyError,
     reached: upstreamStatus !== undefined ? true : defaults?.reached,
     upstreamStatus,
-    retryAfter: node['retryAfter'],
+    retryAfter: field(node, 'retryAfter'),
     // A deeper error of the same status may say why: a refused connection, a connect timeout.
     refinable: upstreamStatus === undefined,
-    explicitCode: status === 502 && typeof explicit === 'string',
-    detail: typeof node['detail'] === 'string' ? truncate(node['detail']) : undefined,
+    explicitCode: status === 502 && code === explicit,
+    detail: typeof detail === 'string' ? truncate(detail) : undefined,
   };
 }
 
@@ -517,22 +538,31 @@ const EXPLICIT_DEFAULTS: Readonly<Record<string, Pick<Signal, 'proxyError' | 're
   [UNAVAILABLE]: { proxyError: 'destination_unavailable', reached: undefined },
 };
 
-/** Errors meant as this service's own response: http-errors, Boom, NestJS, Hono, Fastify, body-parser. */
-function ownStatus(node: Record<string, unknown>): Signal | undefined {
+/**
+ * Errors meant as this service's own response: http-errors, Boom, NestJS, Hono, Fastify, body-parser.
+ * A 4xx is kept only when it is the thrown value itself (`root`): the error the application threw, or
+ * the one a framework hands over as the application's own. A 4xx found by walking `cause` or
+ * `AggregateError.errors` belongs to some other exchange (a lookup inside a failed step, one of many
+ * attempts) and its message was never meant for this client: it decides nothing.
+ */
+function ownStatus(node: Record<string, unknown>, root: boolean): Signal | undefined {
   let status: unknown;
   let detail: unknown;
   let errors: ProblemFieldError[] | undefined;
-  if (node['isBoom'] === true && typeof node['output'] === 'object' && node['output'] !== null) {
-    const output = node['output'] as Record<string, unknown>;
-    status = output['statusCode'];
-    const payload = output['payload'] as Record<string, unknown> | undefined;
-    detail = payload?.['message'];
-  } else if (typeof node['getStatus'] === 'function' && typeof node['getResponse'] === 'function') {
-    status = (node['getStatus'] as () => unknown)();
-    const response = (node['getResponse'] as () => unknown)();
+  const output = field(node, 'isBoom') === true ? field(node, 'output') : undefined;
+  const getStatus = output === undefined ? field(node, 'getStatus') : undefined;
+  const getResponse = typeof getStatus === 'function' ? field(node, 'getResponse') : undefined;
+  if (typeof output === 'object' && output !== null) {
+    status = field(output, 'statusCode');
+    const payload = field(output, 'payload');
+    detail = typeof payload === 'object' && payload !== null ? field(payload, 'message') : undefined;
+  } else if (typeof getStatus === 'function' && typeof getResponse === 'function') {
+    status = (getStatus as () => unknown).call(node);
+    if (!root && isValidStatus(status) && status < 500) return undefined;
+    const response = (getResponse as () => unknown).call(node);
     if (typeof response === 'string') detail = response;
     else if (typeof response === 'object' && response !== null) {
-      const message = (response as Record<string, unknown>)['message'];
+      const message = field(response, 'message');
       if (Array.isArray(message)) {
         // The ValidationPipe's messages: each becomes a field error, and together they are the detail.
         errors = toFieldErrors(message);
@@ -540,19 +570,27 @@ function ownStatus(node: Record<string, unknown>): Signal | undefined {
       } else detail = message;
     }
   } else {
-    status = typeof node['status'] === 'number' ? node['status'] : node['statusCode'];
-    detail = node['message'];
-    if (Array.isArray(node['validation'])) errors = fastifyValidation(node['validation'], node['validationContext']);
-    else if (Array.isArray(node['errors'])) errors = fieldErrors(node['errors']);
+    const own = field(node, 'status');
+    status = typeof own === 'number' ? own : field(node, 'statusCode');
   }
   if (!isValidStatus(status)) return undefined;
   if (status >= 500) {
     if (status === 502 || status === 503 || status === 504) {
-      return { ...fromUpstreamError({ status }), retryAfter: readSingleHeader(node['headers'] as HeadersLike, 'retry-after') };
+      return { ...fromUpstreamError({}, status), retryAfter: readSingleHeader(field(node, 'headers') as HeadersLike, 'retry-after') };
     }
     return status === 500 ? { status, code: 'INTERNAL_ERROR', proxyError: 'proxy_internal_error', weak: true } : { status, code: codeForStatus(status) };
   }
-  const expose = node['expose'] !== false;
+  if (!root) return undefined;
+  const expose = field(node, 'expose') !== false;
+  if (expose && typeof getStatus !== 'function' && output === undefined) {
+    detail = field(node, 'message');
+    const validation = field(node, 'validation');
+    if (Array.isArray(validation)) errors = fastifyValidation(validation, field(node, 'validationContext'));
+    else {
+      const list = field(node, 'errors');
+      if (Array.isArray(list)) errors = fieldErrors(list);
+    }
+  }
   return {
     status,
     code: codeForStatus(status),
@@ -560,18 +598,20 @@ function ownStatus(node: Record<string, unknown>): Signal | undefined {
     detail: expose && typeof detail === 'string' && detail.length > 0 ? truncate(detail) : undefined,
     // `expose: false` keeps the whole of the error private, its field errors too.
     errors: expose ? errors : undefined,
-    retryAfter: status === 429 ? readSingleHeader(node['headers'] as HeadersLike, 'retry-after') : undefined,
+    retryAfter: status === 429 ? readSingleHeader(field(node, 'headers') as HeadersLike, 'retry-after') : undefined,
   };
 }
 
 function fastifyValidation(validation: unknown[], context: unknown): ProblemFieldError[] {
   const errors: ProblemFieldError[] = [];
-  for (const item of validation.slice(0, 100)) {
+  const where = typeof context === 'string' ? truncate(context, MAX_POINTER) : 'body';
+  for (const item of validation.slice(0, MAX_FIELD_ERRORS)) {
     if (typeof item !== 'object' || item === null) continue;
-    const entry = item as Record<string, unknown>;
-    const path = typeof entry['instancePath'] === 'string' ? entry['instancePath'] : '';
-    const message = typeof entry['message'] === 'string' ? entry['message'] : 'is invalid';
-    const where = typeof context === 'string' ? context : 'body';
+    const instancePath = field(item, 'instancePath');
+    const text = field(item, 'message');
+    // The instance path names a member of the request: an attacker chooses its length.
+    const path = typeof instancePath === 'string' ? truncate(instancePath, MAX_POINTER) : '';
+    const message = typeof text === 'string' ? text : 'is invalid';
     errors.push(
       where === 'body'
         ? { pointer: `#${path}`, detail: truncate(`${path === '' ? 'body' : path.slice(1)} ${message}`) }
@@ -581,29 +621,38 @@ function fastifyValidation(validation: unknown[], context: unknown): ProblemFiel
   return errors;
 }
 
-/** `errors: [{ pointer?, detail }]` (or `{ path, message }`) on an application's own 4xx, e.g. http-errors. */
-function fieldErrors(items: unknown[]): ProblemFieldError[] {
+/** `errors: [{ pointer?, detail }]` (or `{ path, message }`) on an application's own 4xx or a mapper's result. */
+function fieldErrors(items: readonly unknown[]): ProblemFieldError[] {
   const errors: ProblemFieldError[] = [];
-  for (const item of items.slice(0, 100)) {
+  const count = Math.min(items.length, MAX_FIELD_ERRORS);
+  for (let i = 0; i < count; i++) {
+    const item = items[i];
     if (typeof item !== 'object' || item === null) continue;
-    const entry = item as Record<string, unknown>;
-    const detail = typeof entry['detail'] === 'string' ? entry['detail'] : entry['message'];
+    const own = field(item, 'detail');
+    const detail = typeof own === 'string' ? own : field(item, 'message');
     if (typeof detail !== 'string') continue;
-    const path = entry['path'];
-    const pointer =
-      typeof entry['pointer'] === 'string'
-        ? entry['pointer']
-        : Array.isArray(path)
-          ? `#/${path.map((part) => String(part).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`
-          : undefined;
-    errors.push(pointer === undefined ? { detail: truncate(detail) } : { pointer: truncate(pointer), detail: truncate(detail) });
+    const explicit = field(item, 'pointer');
+    const path = explicit === undefined ? field(item, 'path') : undefined;
+    const pointer = typeof explicit === 'string' ? explicit : Array.isArray(path) ? pointerOf(path) : undefined;
+    errors.push(pointer === undefined ? { detail: truncate(detail) } : { pointer: truncate(pointer, MAX_POINTER), detail: truncate(detail) });
   }
   return errors;
 }
 
+/** A JSON Pointer fragment from path segments, bounded before it is built. */
+function pointerOf(path: readonly unknown[]): string {
+  let pointer = '#';
+  for (let i = 0; i < path.length && pointer.length <= MAX_POINTER; i++) {
+    const part = path[i];
+    const text = typeof part === 'string' ? part.slice(0, MAX_POINTER) : typeof part === 'number' ? String(part) : '';
+    pointer += `/${text.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  }
+  return pointer;
+}
+
 function toFieldErrors(messages: unknown[]): ProblemFieldError[] {
   const errors: ProblemFieldError[] = [];
-  for (const message of messages.slice(0, 100)) {
+  for (const message of messages.slice(0, MAX_FIELD_ERRORS)) {
     if (typeof message === 'string') errors.push({ detail: truncate(message) });
   }
   return errors;
@@ -612,11 +661,17 @@ function toFieldErrors(messages: unknown[]): ProblemFieldError[] {
 function upstreamName(node: unknown): string | undefined {
   if (typeof node !== 'object' || node === null) return undefined;
   try {
-    const record = node as Record<string, unknown>;
-    return (record as { [BRAND]?: unknown })[BRAND] === true && typeof record['upstream'] === 'string' ? record['upstream'] : undefined;
+    if (field(node, BRAND) !== true) return undefined;
+    const name = field(node, 'upstream');
+    return validUpstream(name);
   } catch {
     return undefined;
   }
+}
+
+/** An upstream's logical name: a short, printable string. */
+function validUpstream(name: unknown): string | undefined {
+  return typeof name === 'string' && name.length > 0 && name.length <= MAX_UPSTREAM && PRINTABLE.test(name) ? name : undefined;
 }
 
 interface Context {
@@ -668,9 +723,10 @@ export function isIdempotent(request: ClassifyRequest): boolean {
   return key !== undefined && key.length > 0;
 }
 
+/** A mapper's decision: the status and code it chose, every other field refined within the same bounds as a built-in one. */
 function fromOverride(override: ClassificationOverride, nodes: unknown[], context: Context): Classification {
-  const code = typeof override.code === 'string' && override.code.length > 0 ? override.code : codeForStatus(override.status!);
-  const status = isValidStatus(override.status) ? override.status : CODE_INFO[code]!.status;
+  const code = override.code ?? codeForStatus(override.status!);
+  const status = override.status ?? CODE_INFO[code]!.status;
   let upstream = override.upstream;
   for (let i = 0; upstream === undefined && i < nodes.length; i++) upstream = upstreamName(nodes[i]);
   const base = finish(
@@ -683,31 +739,64 @@ function fromOverride(override: ClassificationOverride, nodes: unknown[], contex
       upstreamStatus: override.upstreamStatus,
       expose: override.expose ?? status < 500,
       detail: override.detail,
-      errors: override.errors ? [...override.errors] : undefined,
+      errors: override.errors === undefined ? undefined : [...override.errors],
     } as Signal,
     { ...context, upstream },
   );
   return {
     ...base,
     title: override.title ?? base.title,
-    retryable: typeof override.retryable === 'boolean' ? override.retryable : base.retryable,
+    retryable: override.retryable ?? base.retryable,
   };
 }
 
+/**
+ * Runs a mapper and keeps only what it may say, validated and capped like a built-in result: each
+ * field of its answer is read once, as an own property, and dropped when it has the wrong type.
+ */
 function runMapper(mapper: ErrorMapper, node: unknown, request: ClassifyRequest | undefined): ClassificationOverride | undefined {
   try {
     const result = mapper(node, request);
-    return typeof result === 'object' && result !== null ? result : undefined;
+    return typeof result === 'object' && result !== null ? validOverride(result) : undefined;
   } catch {
     return undefined;
   }
+}
+
+function validOverride(result: object): ClassificationOverride | undefined {
+  const override: ClassificationOverride = {};
+  const status = field(result, 'status');
+  if (isValidStatus(status)) override.status = status;
+  const code = field(result, 'code');
+  if (typeof code === 'string' && CODE.test(code)) override.code = code;
+  const title = field(result, 'title');
+  if (typeof title === 'string' && title.length > 0) override.title = truncate(title, MAX_TITLE);
+  const retryable = field(result, 'retryable');
+  if (typeof retryable === 'boolean') override.retryable = retryable;
+  const retryAfter = field(result, 'retryAfter');
+  if (typeof retryAfter === 'number' || typeof retryAfter === 'string' || retryAfter instanceof Date) override.retryAfter = retryAfter as number;
+  const upstream = validUpstream(field(result, 'upstream'));
+  if (upstream !== undefined) override.upstream = upstream;
+  const expose = field(result, 'expose');
+  if (typeof expose === 'boolean') override.expose = expose;
+  const proxyError = field(result, 'proxyError');
+  if (isProxyErrorType(proxyError)) override.proxyError = proxyError;
+  const reached = field(result, 'reachedUpstream');
+  if (typeof reached === 'boolean') override.reachedUpstream = reached;
+  const upstreamStatus = field(result, 'upstreamStatus');
+  if (isHttpStatus(upstreamStatus)) override.upstreamStatus = upstreamStatus;
+  const detail = field(result, 'detail');
+  if (typeof detail === 'string' && detail.length > 0) override.detail = truncate(detail);
+  const errors = field(result, 'errors');
+  if (Array.isArray(errors)) override.errors = fieldErrors(errors);
+  return override;
 }
 
 function isHttpStatus(status: unknown): status is number {
   return typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599;
 }
 
-function isUpstreamStatus(status: unknown): boolean {
+function isUpstreamStatus(status: unknown): status is 502 | 503 | 504 {
   return status === 502 || status === 503 || status === 504;
 }
 
@@ -715,7 +804,6 @@ function isValidStatus(status: unknown): status is number {
   return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599;
 }
 
-function truncate(text: string): string {
-  return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text;
+function truncate(text: string, max = MAX_DETAIL): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
-

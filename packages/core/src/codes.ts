@@ -63,8 +63,8 @@ interface CodeInfo {
   readonly detail: string;
 }
 
-/** @internal */
-export const CODE_INFO: Readonly<Record<string, CodeInfo>> = {
+/** @internal Null-prototype: a code such as `constructor` or `__proto__` finds nothing. */
+export const CODE_INFO: Readonly<Record<string, CodeInfo>> = nullPrototype({
   UPSTREAM_UNREACHABLE: {
     status: 502,
     title: 'Upstream Unreachable',
@@ -110,10 +110,10 @@ export const CODE_INFO: Readonly<Record<string, CodeInfo>> = {
     title: 'Client Closed Request',
     detail: 'The client closed the request before the response was ready.',
   },
-};
+});
 
 /** @internal Reason phrases (RFC 9110), used as titles of status-only problems. */
-export const STATUS_TITLES: Readonly<Record<number, string>> = {
+export const STATUS_TITLES: Readonly<Record<number, string>> = nullPrototype({
   400: 'Bad Request',
   401: 'Unauthorized',
   402: 'Payment Required',
@@ -155,7 +155,7 @@ export const STATUS_TITLES: Readonly<Record<number, string>> = {
   508: 'Loop Detected',
   510: 'Not Extended',
   511: 'Network Authentication Required',
-};
+});
 
 const CLIENT_ERROR_CODES = {
   400: 'BAD_REQUEST',
@@ -189,11 +189,59 @@ const CLIENT_ERROR_CODES = {
   451: 'UNAVAILABLE_FOR_LEGAL_REASONS',
 } as const;
 
+/**
+ * @internal The RFC 9209 registry of proxy error types: a mapper's `proxyError` must be one of them.
+ * A `Record` over the union, so the compiler keeps it complete.
+ */
+const PROXY_ERROR_TYPES: Readonly<Record<ProxyErrorType, true>> = nullPrototype({
+  dns_timeout: true,
+  dns_error: true,
+  destination_not_found: true,
+  destination_unavailable: true,
+  destination_ip_prohibited: true,
+  destination_ip_unroutable: true,
+  connection_refused: true,
+  connection_terminated: true,
+  connection_timeout: true,
+  connection_read_timeout: true,
+  connection_write_timeout: true,
+  connection_limit_reached: true,
+  tls_protocol_error: true,
+  tls_certificate_error: true,
+  tls_alert_received: true,
+  http_request_error: true,
+  http_request_denied: true,
+  http_response_incomplete: true,
+  http_response_header_section_size: true,
+  http_response_header_size: true,
+  http_response_body_size: true,
+  http_response_trailer_section_size: true,
+  http_response_trailer_size: true,
+  http_response_transfer_coding: true,
+  http_response_content_coding: true,
+  http_response_timeout: true,
+  http_upgrade_failed: true,
+  http_protocol_error: true,
+  proxy_internal_response: true,
+  proxy_internal_error: true,
+  proxy_configuration_error: true,
+  proxy_loop_detected: true,
+});
+
+/** @internal Whether a value is an error type of the RFC 9209 registry. */
+export function isProxyErrorType(value: unknown): value is ProxyErrorType {
+  return typeof value === 'string' && (PROXY_ERROR_TYPES as Record<string, true | undefined>)[value] === true;
+}
+
+function nullPrototype<T extends object>(table: T): T {
+  return Object.freeze(Object.setPrototypeOf(table, null) as T);
+}
+
 /** @internal The code a status-only problem gets: `NOT_FOUND` for 404, `HTTP_4xx` for unnamed ones. */
 export function codeForStatus(status: number): string {
   if (status === 500) return 'INTERNAL_ERROR';
   if (status === 499) return 'CLIENT_CLOSED_REQUEST';
-  const named = (CLIENT_ERROR_CODES as Record<number, string>)[status];
+  const named = Object.hasOwn(CLIENT_ERROR_CODES, status) ? (CLIENT_ERROR_CODES as Record<number, string>)[status] : undefined;
   if (named !== undefined) return named;
   const title = STATUS_TITLES[status];
   return title === undefined ? `HTTP_${status}` : title.toUpperCase().replace(/[^A-Z0-9]+/g, '_');

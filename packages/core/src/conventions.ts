@@ -1,4 +1,5 @@
 import type { Classification, ErrorMapper } from './classify.js';
+import { ownCopy } from './own.js';
 import { DEFAULT_REQUEST_ID_PATTERN } from './request-id.js';
 
 /** How much of an error a response may show. */
@@ -46,7 +47,16 @@ export interface ConventionsOptions {
   readonly onError?: ErrorHook | false | undefined;
   /** Classifiers for an organisation's own errors, tried before the built-in rules. */
   readonly mappers?: readonly ErrorMapper[] | undefined;
+  /**
+   * The problem's `instance` member. Default `true`: the request path, without query or fragment,
+   * percent-encoded, at most 1,024 characters. `false` leaves it out, for paths that carry secrets
+   * (`/reset/<token>`); a function replaces it (return `undefined` to leave it out).
+   */
+  readonly instance?: boolean | InstanceMapper | undefined;
 }
+
+/** Maps the request path to the problem's `instance`; its answer is capped and percent-encoded like the path. */
+export type InstanceMapper = (path: string) => string | undefined;
 
 /** Validated, frozen options with every default filled in. */
 export interface Conventions {
@@ -63,6 +73,7 @@ export interface Conventions {
   readonly proxyName: string;
   readonly onError: ErrorHook | false | undefined;
   readonly mappers: readonly ErrorMapper[];
+  readonly instance: boolean | InstanceMapper;
 }
 
 const KEYS: ReadonlySet<string> = new Set([
@@ -79,6 +90,7 @@ const KEYS: ReadonlySet<string> = new Set([
   'proxyName',
   'onError',
   'mappers',
+  'instance',
 ]);
 
 const defined = new WeakSet<object>();
@@ -98,9 +110,11 @@ let defaults: Conventions | undefined;
  * });
  * ```
  */
-export function defineConventions(options: ConventionsOptions = {}): Conventions {
-  if (typeof options !== 'object' || options === null) fail('options', 'an object', options);
-  if (defined.has(options)) return options as Conventions;
+export function defineConventions(input: ConventionsOptions = {}): Conventions {
+  if (typeof input !== 'object' || input === null) fail('options', 'an object', input);
+  if (defined.has(input)) return input as Conventions;
+  // Own properties only, each read once: a polluted Object.prototype must not set `mode: 'development'`.
+  const options = ownCopy(input);
   for (const key of Object.keys(options)) {
     if (!KEYS.has(key)) throw new TypeError(`gateway-errors: unknown option \`${key}\`. Known options: ${[...KEYS].join(', ')}.`);
   }
@@ -118,6 +132,7 @@ export function defineConventions(options: ConventionsOptions = {}): Conventions
     proxyName = 'gateway-errors',
     onError,
     mappers = [],
+    instance = true,
   } = options;
 
   if (mode !== 'production' && mode !== 'development') fail('mode', '"production" or "development"', mode);
@@ -149,6 +164,7 @@ export function defineConventions(options: ConventionsOptions = {}): Conventions
   if (!Array.isArray(mappers) || mappers.some((mapper) => typeof mapper !== 'function')) {
     fail('mappers', 'an array of functions', mappers);
   }
+  if (typeof instance !== 'boolean' && typeof instance !== 'function') fail('instance', 'a boolean or a function', instance);
 
   const conventions: Conventions = Object.freeze({
     mode,
@@ -163,7 +179,8 @@ export function defineConventions(options: ConventionsOptions = {}): Conventions
     proxyStatus,
     proxyName,
     onError,
-    mappers: Object.freeze([...mappers]),
+    mappers: Object.freeze(Array.from(mappers)),
+    instance,
   });
   defined.add(conventions);
   return conventions;

@@ -1,4 +1,5 @@
 import type { UpstreamCode } from './codes.js';
+import { ownCopy } from './own.js';
 
 /** @internal Marks errors of this library across copies of it. */
 export const BRAND: unique symbol = Symbol.for('gateway-errors.upstream-error') as never;
@@ -62,7 +63,9 @@ export class UpstreamError extends Error {
   readonly upstreamStatus: number | undefined;
   readonly url: string | undefined;
 
-  constructor(init: UpstreamErrorInit) {
+  constructor(options: UpstreamErrorInit) {
+    // Own options only, each read once: a polluted Object.prototype must not supply a `detail`.
+    const init = (typeof options === 'object' && options !== null ? ownCopy(options) : {}) as UpstreamErrorInit;
     super(typeof init.detail === 'string' ? init.detail : defaultMessage(init), 'cause' in init ? { cause: init.cause } : undefined);
     this.status = init.status;
     this.code = init.code;

@@ -14,7 +14,7 @@ export type {
 } from './classify.js';
 export type { ClientErrorCode, ProblemCode, ProxyErrorType, UpstreamCode } from './codes.js';
 export { defineConventions } from './conventions.js';
-export type { Conventions, ConventionsOptions, ErrorHook, ErrorReport, Mode } from './conventions.js';
+export type { Conventions, ConventionsOptions, ErrorHook, ErrorReport, InstanceMapper, Mode } from './conventions.js';
 export { describeError, maskSecrets } from './describe.js';
 export type { ErrorDescription } from './describe.js';
 export {

@@ -19,7 +19,23 @@ import { renderProblem } from './render.js';
  * ```
  */
 export function problemResponse(error: unknown, request: Request, conventions?: Conventions | ConventionsOptions): Response {
-  const problem = renderProblem(error, { method: request.method, url: request.url, headers: request.headers }, conventions);
-  // Response accepts 200–599; 499 (client closed) is in range and nobody reads it anyway.
-  return new Response(problem.body, { status: problem.status, headers: problem.headers });
+  try {
+    const problem = renderProblem(error, { method: read(request, 'method'), url: read(request, 'url'), headers: read(request, 'headers') }, conventions);
+    // Response accepts 200–599; 499 (client closed) is in range and nobody reads it anyway.
+    return new Response(problem.body, { status: problem.status, headers: problem.headers });
+  } catch {
+    // Never reached with the core's own problem; a Response that cannot be built must still not throw.
+    return new Response(LAST_RESORT, { status: 500, headers: { 'content-type': 'application/problem+json; charset=utf-8', 'cache-control': 'no-store' } });
+  }
+}
+
+const LAST_RESORT = '{"type":"about:blank","title":"Internal Server Error","status":500,"code":"INTERNAL_ERROR","retryable":false}';
+
+/** A field of the `Request`, or `undefined` where it is not one (a getter that throws, a hostile object). */
+function read<TKey extends 'method' | 'url' | 'headers'>(request: Request, key: TKey): Request[TKey] | undefined {
+  try {
+    return typeof request === 'object' && request !== null ? request[key] : undefined;
+  } catch {
+    return undefined;
+  }
 }

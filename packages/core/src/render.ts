@@ -7,6 +7,7 @@ import { describeError } from './describe.js';
 import type { ErrorDescription } from './describe.js';
 import { readSingleHeader } from './headers.js';
 import type { HeadersLike } from './headers.js';
+import { safeField } from './own.js';
 import { isValidRequestId, resolveRequestId } from './request-id.js';
 
 /** The framework-neutral view of a request that adapters hand to the core. */
@@ -88,6 +89,7 @@ const GENERIC_5XX = 'The server could not complete the request.';
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(-|$)/;
 const ZEROS = /^0+$/;
 const MAX_INSTANCE = 1024;
+const METHOD = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,32}$/;
 
 /**
  * Turns any thrown value into the status, headers and body of an RFC 9457
@@ -104,28 +106,39 @@ export function renderProblem(
   request: ProblemRequest,
   conventions?: Conventions | ConventionsOptions,
 ): Problem {
+  // Each field of the request is read once, as the adapter's own, and validated before use.
+  const log = safeField(request, 'log');
+  const adapterLog = typeof log === 'function' ? (log as (report: ErrorReport) => void) : undefined;
   let config: Conventions;
   try {
     config = resolveConventions(conventions);
   } catch (problem) {
     // Options are validated at start-up by defineConventions; an invalid object here is a programming error.
     config = resolveConventions(undefined);
-    report(config, { error: problem, classification: classify(problem), requestId: 'unknown', method: '', path: '' }, request.log);
+    report(config, { error: problem, classification: classify(problem), requestId: 'unknown', method: '', path: '' }, adapterLog);
   }
-  const headers = request.headers;
-  const requestId =
-    request.id !== undefined && isValidRequestId(request.id, config.requestIdPattern)
-      ? request.id
-      : resolveRequestId(headers, config);
-  const method = typeof request.method === 'string' ? request.method.toUpperCase() : 'GET';
-  const path = pathOf(request.url);
+  const headers = headersOf(safeField(request, 'headers'));
+  const id = safeField(request, 'id');
+  const requestId = typeof id === 'string' && isValidRequestId(id, config.requestIdPattern) ? id : resolveRequestId(headers, config);
+  const method = methodOf(safeField(request, 'method'));
+  const url = safeField(request, 'url');
+  const path = pathOf(typeof url === 'string' ? url : undefined);
   const classification = classify(error, { method, headers }, config);
-  report(config, { error, classification, requestId, method, path }, request.log);
+  report(config, { error, classification, requestId, method, path }, adapterLog);
   try {
     return build(error, classification, { method, path, headers, requestId, config });
   } catch {
     return fallback(classification, requestId, { method, config });
   }
+}
+
+/** A method as the request line holds it: a short token, else the request is treated as a GET. */
+function methodOf(method: unknown): string {
+  return typeof method === 'string' && METHOD.test(method) ? method.toUpperCase() : 'GET';
+}
+
+function headersOf(headers: unknown): HeadersLike | undefined {
+  return typeof headers === 'object' && headers !== null ? (headers as HeadersLike) : undefined;
 }
 
 interface BuildContext {
@@ -136,10 +149,30 @@ interface BuildContext {
   readonly config: Conventions;
 }
 
+function isProblemStatus(status: unknown): status is number {
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599;
+}
+
+/** The `instance` member: the request path by default; the conventions may drop or replace it. */
+function instanceOf(path: string, instance: Conventions['instance']): string | undefined {
+  if (path === '' || instance === false) return undefined;
+  if (instance === true) return path;
+  try {
+    const chosen = instance(path);
+    // Whatever the function answers is made a safe URI reference, like the path itself.
+    return typeof chosen === 'string' && chosen !== '' ? encodeReference(chosen) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function build(error: unknown, classification: Classification, context: BuildContext): Problem {
   const { config, requestId } = context;
   const development = config.mode === 'development';
-  const { status, code } = classification;
+  const { code } = classification;
+  // The classification is the core's own, validated where it was made; the status is checked once more
+  // because it reaches the status line and the body unquoted.
+  const status = isProblemStatus(classification.status) ? classification.status : 500;
   const detail = classification.detail ?? (status >= 499 ? (CODE_INFO[code]?.detail ?? GENERIC_5XX) : undefined);
   const errors = classification.errors;
   // One literal, in RFC 9457 order; JSON.stringify leaves out the undefined members.
@@ -148,7 +181,7 @@ function build(error: unknown, classification: Classification, context: BuildCon
     title: classification.title,
     status,
     detail,
-    instance: context.path === '' ? undefined : context.path,
+    instance: instanceOf(context.path, config.instance),
     code,
     requestId,
     traceId: traceIdOf(context.headers),
@@ -337,8 +370,13 @@ function pathOf(url: string | undefined): string {
   }
   const end = path.search(/[?#]/);
   if (end !== -1) path = path.slice(0, end);
-  if (path.length > MAX_INSTANCE) path = path.slice(0, MAX_INSTANCE);
-  return /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/.test(path) ? path : path.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/g, encodeChar);
+  return encodeReference(path);
+}
+
+/** At most {@link MAX_INSTANCE} characters of plain URI text, anything else percent-encoded. */
+function encodeReference(text: string): string {
+  const cut = text.length > MAX_INSTANCE ? text.slice(0, MAX_INSTANCE) : text;
+  return /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%?#]*$/.test(cut) ? cut : cut.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/%?#]/g, encodeChar);
 }
 
 function encodeChar(char: string): string {

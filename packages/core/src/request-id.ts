@@ -48,8 +48,29 @@ export function resolveRequestId(headers: HeadersLike | null | undefined, option
  */
 export function isValidRequestId(value: unknown, pattern: RegExp = DEFAULT_REQUEST_ID_PATTERN): value is string {
   if (typeof value !== 'string' || !HEADER_SAFE.test(value)) return false;
-  pattern.lastIndex = 0;
-  return pattern.test(value);
+  try {
+    return testOnce(pattern, value);
+  } catch {
+    // A pattern whose `exec` throws (a subclass, a Proxy): nothing passes it.
+    return false;
+  }
+}
+
+/** Copies of global or sticky patterns, whose `test` would read and write the caller's `lastIndex`. */
+const STATELESS = new WeakMap<RegExp, RegExp>();
+
+/**
+ * `pattern.test(value)` without touching the caller's RegExp: a frozen pattern stays usable, and a
+ * global or sticky one is tested through a copy without those flags.
+ */
+function testOnce(pattern: RegExp, value: string): boolean {
+  if (!pattern.global && !pattern.sticky) return pattern.test(value);
+  let copy = STATELESS.get(pattern);
+  if (copy === undefined) {
+    copy = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+    STATELESS.set(pattern, copy);
+  }
+  return copy.test(value);
 }
 
 function generateRequestId(generate: (() => string) | undefined, pattern: RegExp | undefined): string {
