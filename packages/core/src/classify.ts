@@ -74,14 +74,14 @@ interface Signal {
   upstreamStatus?: number | undefined;
   retryAfter?: unknown;
   /** A caller's abort or a plain 500: deeper evidence wins over it. */
-  weak?: boolean;
+  weak?: boolean | undefined;
   /** An application's deliberate 502/503/504 without a specific code: the cause may refine it. */
-  refinable?: boolean;
+  refinable?: boolean | undefined;
   /** Sending the same request again would get the same answer. */
-  final?: boolean;
+  final?: boolean | undefined;
   /** The application named a 502 code on purpose: deeper errors refine only its details. */
-  explicitCode?: boolean;
-  expose?: boolean;
+  explicitCode?: boolean | undefined;
+  expose?: boolean | undefined;
   detail?: string | undefined;
   errors?: ProblemFieldError[] | undefined;
 }
@@ -310,8 +310,9 @@ function collect(error: unknown): unknown[] {
     try {
       const cause = field(node, 'cause');
       if (cause !== undefined && cause !== null && !nodes.includes(cause)) nodes.push(cause);
-      // Stripe's StripeConnectionError keeps the network error as `detail`.
-      const detail = field(node, 'detail');
+      // Stripe's StripeConnectionError keeps the network error as `detail`. This library's errors keep
+      // a public text there, read once, where they are inspected.
+      const detail = field(node, BRAND) === true ? undefined : field(node, 'detail');
       if (typeof detail === 'object' && detail !== null && typeof field(detail, 'message') === 'string' && !nodes.includes(detail)) {
         nodes.push(detail);
       }
@@ -331,10 +332,34 @@ function collect(error: unknown): unknown[] {
 function inspect(node: unknown, root: boolean): Signal | undefined {
   if (typeof node !== 'object' || node === null) return undefined;
   try {
-    return inspectObject(node as Record<string, unknown>, root);
+    const found = inspectObject(node as Record<string, unknown>, root);
+    return found === undefined ? undefined : complete(found);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A signal with every member its own, `undefined` where unset: reading a member it does not set
+ * must never reach a polluted `Object.prototype` (`Object.prototype.detail`, `.weak`, `.errors`).
+ */
+function complete(signal: Signal): Signal {
+  const own = (key: keyof Signal): never => (Object.hasOwn(signal, key) ? signal[key] : undefined) as never;
+  return {
+    status: signal.status,
+    code: signal.code,
+    proxyError: own('proxyError'),
+    reached: own('reached'),
+    upstreamStatus: own('upstreamStatus'),
+    retryAfter: own('retryAfter'),
+    weak: own('weak'),
+    refinable: own('refinable'),
+    final: own('final'),
+    explicitCode: own('explicitCode'),
+    expose: own('expose'),
+    detail: own('detail'),
+    errors: own('errors'),
+  };
 }
 
 function inspectObject(node: Record<string, unknown>, root: boolean): Signal | undefined {
@@ -682,7 +707,7 @@ interface Context {
 
 function finish(verdict: Signal | { status: number; code: string; proxyError?: ProxyErrorType }, context: Context): Classification {
   const { request, options, upstream } = context;
-  const signal = verdict as Signal;
+  const signal = complete(verdict as Signal);
   const { status, code } = signal;
   const reachedUpstream = signal.reached !== false;
   const max = options?.maxRetryAfter ?? 120;
@@ -764,7 +789,8 @@ function runMapper(mapper: ErrorMapper, node: unknown, request: ClassifyRequest 
 }
 
 function validOverride(result: object): ClassificationOverride | undefined {
-  const override: ClassificationOverride = {};
+  // Null-prototype: a member the mapper did not set reads as undefined, whatever Object.prototype holds.
+  const override = Object.create(null) as ClassificationOverride;
   const status = field(result, 'status');
   if (isValidStatus(status)) override.status = status;
   const code = field(result, 'code');

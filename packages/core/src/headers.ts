@@ -1,3 +1,5 @@
+import { field } from './own.js';
+
 /** A header value as Node.js (`IncomingMessage.headers`) or a plain object holds it. */
 export type HeaderValue = string | readonly string[] | number | undefined;
 
@@ -14,11 +16,12 @@ export type HeadersLike =
 export function readHeader(headers: HeadersLike | null | undefined, name: string): HeaderValue | null {
   if (headers === null || headers === undefined || typeof headers !== 'object') return undefined;
   try {
-    const get = (headers as { get?: unknown }).get;
+    const get = field(headers, 'get');
     if (typeof get === 'function') {
       return (get as (this: unknown, key: string) => string | null | undefined).call(headers, name);
     }
-    return (headers as Readonly<Record<string, HeaderValue>>)[name];
+    // A header a polluted Object.prototype holds is not the request's.
+    return Object.hasOwn(headers, name) ? ((headers as Readonly<Record<string, HeaderValue>>)[name] as HeaderValue) : undefined;
   } catch {
     return undefined;
   }
