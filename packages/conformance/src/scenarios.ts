@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { ServiceUnavailableError } from '@gateway-errors/core';
+import type { ClassificationOverride } from '@gateway-errors/core';
 import { fetchUpstream, withUpstream } from '@gateway-errors/core/upstream';
 import type { Faults } from '@gateway-errors/fault-servers';
 import axios from 'axios';
@@ -167,6 +168,49 @@ const defined: readonly Scenario[] = [
     expected: { status: 500, code: 'INTERNAL_ERROR', retryable: false },
     identical: true,
   },
+  // A 4xx inside what was thrown belongs to another exchange: it decides nothing and shows nothing.
+  {
+    name: 'buried-404',
+    action: () => Promise.reject(new Error('load user failed', { cause: buried404() })),
+    request: { method: 'GET', headers: { 'x-request-id': 'conf-buried-404' } },
+    expected: { status: 500, code: 'INTERNAL_ERROR', retryable: false },
+    identical: true,
+  },
+  {
+    name: 'buried-404-html',
+    request: { method: 'GET', path: '/s/buried-404', headers: { 'x-request-id': 'conf-buried-html', accept: 'text/html' } },
+    expected: { status: 500, code: 'INTERNAL_ERROR', contentType: 'text/html; charset=utf-8' },
+    identical: true,
+  },
+  {
+    name: 'buried-404-text',
+    request: { method: 'GET', path: '/s/buried-404', headers: { 'x-request-id': 'conf-buried-text', accept: 'text/plain' } },
+    expected: { status: 500, code: 'INTERNAL_ERROR', contentType: 'text/plain; charset=utf-8' },
+    identical: true,
+  },
+  {
+    name: 'aggregated-409',
+    action: () => Promise.reject(new AggregateError([createHttpError(409, 'buried-SECRET version 7 conflicts')], 'every attempt failed')),
+    request: { method: 'POST', headers: { 'x-request-id': 'conf-aggregated-409' } },
+    expected: { status: 500, code: 'INTERNAL_ERROR', retryable: false },
+    identical: true,
+  },
+  // A status getter that answers 502 and then something else: read once, the answer is the 502.
+  {
+    name: 'shifting-status',
+    action: () => Promise.reject(shifting(['1,"admin":true', 200, 1000])),
+    request: { method: 'GET', headers: { 'x-request-id': 'conf-shifting' } },
+    expected: { status: 502, code: 'UPSTREAM_BAD_RESPONSE', retryable: true },
+    identical: true,
+  },
+  // A mapper that answers with values of the wrong type and size (see hostileMapper).
+  {
+    name: 'hostile-mapper',
+    action: () => Promise.reject(Object.assign(new Error('mapped'), { name: HOSTILE })),
+    request: { method: 'POST', headers: { 'x-request-id': 'conf-hostile-mapper' } },
+    expected: { status: 503, code: 'SERVICE_UNAVAILABLE', retryable: true, retryAfter: '5' },
+    identical: true,
+  },
   {
     name: 'head',
     request: { method: 'HEAD', path: '/s/reset-idempotent', headers: { 'x-request-id': 'conf-head' } },
@@ -222,6 +266,43 @@ const defined: readonly Scenario[] = [
     identical: false,
   },
 ];
+
+/** An application's 404 with field errors, its message and fields not meant for this client. */
+function buried404(): Error {
+  return Object.assign(new Error('buried-SECRET user 42 is not visible'), {
+    status: 404,
+    errors: [{ pointer: '#/user', detail: 'buried-SECRET field' }],
+  });
+}
+
+/** A branded error whose `status` answers 502 on the first read and the next of `later` on each other one. */
+function shifting(later: readonly unknown[]): Error {
+  const error = new Error('shifting status');
+  let reads = 0;
+  Object.defineProperty(error, Symbol.for('gateway-errors.upstream-error'), { value: true });
+  Object.defineProperty(error, 'status', { get: () => (reads++ === 0 ? 502 : later[(reads - 2) % later.length]) });
+  return error;
+}
+
+const HOSTILE = 'HostileMapperProbe';
+
+/**
+ * A mapper of the organisation's conventions that answers an error named {@link HOSTILE} with values
+ * of the wrong type, shape and size: each must be dropped or capped, never reach the wire as it is.
+ */
+export function hostileMapper(error: unknown): ClassificationOverride | undefined {
+  if (!(error instanceof Error) || error.name !== HOSTILE) return undefined;
+  let calls = 0;
+  return {
+    status: 503,
+    retryable: 'false,"admin":true' as never,
+    proxyError: 'destination_unavailable\r\nSet-Cookie: admin=1' as never,
+    detail: { toString: () => (calls++ === 0 ? 'plain' : '","admin":true,"x":"') } as never,
+    title: 'Unavailable'.repeat(100_000),
+    errors: Array.from({ length: 100_000 }, () => ({ pointer: `#/${'p'.repeat(2000)}`, detail: 'field'.repeat(1000) })),
+    upstream: 'buried-SECRET'.repeat(1000),
+  };
+}
 
 /** Every scenario, with the defaults of its expectations filled in: problem+json, and the request ID it sent. */
 export const scenarios: readonly Scenario[] = defined.map((scenario) => {

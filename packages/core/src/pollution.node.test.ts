@@ -58,9 +58,9 @@ const render = (error, conventions, request = { method: 'GET', url: '/orders/7' 
 
 describe('a polluted Object.prototype changes no production answer', () => {
   it.each([
-    ['mode: development (defaults)', `Object.prototype.mode = 'development';`, `return render(new Error('db password=hunter2-SECRET'), undefined);`],
-    ['mode: development (defineConventions)', `Object.prototype.mode = 'development';`, `return render(new Error('db password=hunter2-SECRET'), core.defineConventions({ onError: false }));`],
-    ['mode: development (raw options)', `Object.prototype.mode = 'development';`, `return render(new Error('db password=hunter2-SECRET'), { onError: false });`],
+    ['mode: development (defaults)', `Object.prototype.mode = 'development';`, `return render(new Error('db at 10.0.0.7 refused: SECRET'), undefined);`],
+    ['mode: development (defineConventions)', `Object.prototype.mode = 'development';`, `return render(new Error('db at 10.0.0.7 refused: SECRET'), core.defineConventions({ onError: false }));`],
+    ['mode: development (raw options)', `Object.prototype.mode = 'development';`, `return render(new Error('db at 10.0.0.7 refused: SECRET'), { onError: false });`],
     ['exposeUpstream', `Object.prototype.exposeUpstream = true;`, `return render(new core.BadGatewayError({ upstream: 'payments-SECRET' }), { onError: false });`],
     ['status and expose', `Object.prototype.status = 404; Object.prototype.expose = true;`, `return render(new Error('connect to 10.0.0.7 failed SECRET'), { onError: false });`],
     ['statusCode', `Object.prototype.statusCode = 409;`, `return render(new Error('SECRET message'), { onError: false });`],
@@ -77,7 +77,8 @@ describe('a polluted Object.prototype changes no production answer', () => {
     const text = JSON.stringify(answer);
     expect(text).not.toContain('SECRET');
     expect(text).not.toContain('hunter2');
-    expect(text).not.toContain('"debug"');
+    expect(JSON.parse(answer.body)).not.toHaveProperty('debug');
+    expect(answer.headers['proxy-status'] ?? '').not.toContain('details=');
     expect(answer.status).toBeGreaterThanOrEqual(500);
     expect(answer.headers['content-type']).toBe('application/problem+json; charset=utf-8');
   });
