@@ -3,7 +3,7 @@ import type { ProxyErrorType } from './codes.js';
 import { readSingleHeader } from './headers.js';
 import { BRAND } from './errors.js';
 import type { HeadersLike } from './headers.js';
-import { field } from './own.js';
+import { field, keep } from './own.js';
 import { remoteApiStatus } from './remote-api.js';
 import { parseRetryAfter } from './retry-after.js';
 
@@ -228,6 +228,8 @@ const TLS_CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(?:GET|VERIFY|DECRYPT)|HOSTNAM
  * ```
  */
 export function classify(error: unknown, request?: ClassifyRequest, options?: ClassifyOptions): Classification {
+  // Once per call: whether signals must be copied member by member (see `complete`).
+  polluted = prototypePolluted();
   try {
     return decide(error, request, options);
   } catch {
@@ -305,19 +307,20 @@ function refine(result: Classification, refinement: ClassificationOverride, opti
 function collect(error: unknown): unknown[] {
   const nodes: unknown[] = [error];
   for (let i = 0; i < nodes.length && nodes.length < MAX_NODES; i++) {
-    const node = nodes[i];
-    if (typeof node !== 'object' || node === null) continue;
+    const found = nodes[i];
+    if (typeof found !== 'object' || found === null) continue;
+    const node = found as Record<string, unknown>;
     try {
-      const cause = field(node, 'cause');
+      const cause = keep(node, 'cause', node['cause']);
       if (cause !== undefined && cause !== null && !nodes.includes(cause)) nodes.push(cause);
       // Stripe's StripeConnectionError keeps the network error as `detail`. This library's errors keep
       // a public text there, read once, where they are inspected.
-      const detail = field(node, BRAND) === true ? undefined : field(node, 'detail');
+      const detail = keep(node, BRAND, (node as { [BRAND]?: unknown })[BRAND]) === true ? undefined : keep(node, 'detail', node['detail']);
       if (typeof detail === 'object' && detail !== null && typeof field(detail, 'message') === 'string' && !nodes.includes(detail)) {
         nodes.push(detail);
       }
-      const errors = field(node, 'errors');
-      if (Array.isArray(errors) && (node instanceof AggregateError || field(node, 'name') === 'AggregateError')) {
+      const errors = keep(node, 'errors', node['errors']);
+      if (Array.isArray(errors) && (node instanceof AggregateError || keep(node, 'name', node['name']) === 'AggregateError')) {
         for (let j = 0; j < errors.length && nodes.length < MAX_NODES; j++) {
           if (!nodes.includes(errors[j])) nodes.push(errors[j]);
         }
@@ -339,43 +342,67 @@ function inspect(node: unknown, root: boolean): Signal | undefined {
   }
 }
 
+/** The optional members of a signal: none may be read from a polluted `Object.prototype`. */
+const SIGNAL_MEMBERS: readonly (keyof Signal)[] = [
+  'proxyError',
+  'reached',
+  'upstreamStatus',
+  'retryAfter',
+  'weak',
+  'refinable',
+  'final',
+  'explicitCode',
+  'expose',
+  'detail',
+  'errors',
+];
+
+/** Whether `Object.prototype` holds the name of a signal member, as of the current `classify` call. */
+let polluted = false;
+
+function prototypePolluted(): boolean {
+  // Named reads of the prototype itself: a few nanoseconds, where `hasOwnProperty` on it costs far more.
+  const shared = Object.prototype as Partial<Record<keyof Signal, unknown>>;
+  return (
+    shared.proxyError !== undefined ||
+    shared.reached !== undefined ||
+    shared.upstreamStatus !== undefined ||
+    shared.retryAfter !== undefined ||
+    shared.weak !== undefined ||
+    shared.refinable !== undefined ||
+    shared.final !== undefined ||
+    shared.explicitCode !== undefined ||
+    shared.expose !== undefined ||
+    shared.detail !== undefined ||
+    shared.errors !== undefined
+  );
+}
+
 /**
- * A signal with every member its own, `undefined` where unset: reading a member it does not set
- * must never reach a polluted `Object.prototype` (`Object.prototype.detail`, `.weak`, `.errors`).
+ * A signal whose every member is its own, `undefined` where unset, when `Object.prototype` holds one
+ * of their names (`Object.prototype.detail`, `.weak`, `.errors`); the signal itself otherwise.
  */
 function complete(signal: Signal): Signal {
-  const own = (key: keyof Signal): never => (Object.hasOwn(signal, key) ? signal[key] : undefined) as never;
-  return {
-    status: signal.status,
-    code: signal.code,
-    proxyError: own('proxyError'),
-    reached: own('reached'),
-    upstreamStatus: own('upstreamStatus'),
-    retryAfter: own('retryAfter'),
-    weak: own('weak'),
-    refinable: own('refinable'),
-    final: own('final'),
-    explicitCode: own('explicitCode'),
-    expose: own('expose'),
-    detail: own('detail'),
-    errors: own('errors'),
-  };
+  if (!polluted) return signal;
+  const copy: Signal = { status: signal.status, code: signal.code };
+  for (const key of SIGNAL_MEMBERS) (copy as unknown as Record<string, unknown>)[key] = Object.hasOwn(signal, key) ? signal[key] : undefined;
+  return copy;
 }
 
 function inspectObject(node: Record<string, unknown>, root: boolean): Signal | undefined {
   // The brand is a global symbol: trust it only with a status the error classes can carry.
-  if (field(node, BRAND) === true) {
-    const status = field(node, 'status');
+  if (keep(node, BRAND, (node as { [BRAND]?: unknown })[BRAND]) === true) {
+    const status = keep(node, 'status', node['status']);
     if (isUpstreamStatus(status)) return fromUpstreamError(node, status);
   }
 
-  const code = field(node, 'code');
+  const code = keep(node, 'code', node['code']);
   if (typeof code === 'string' && code.length > 0) {
     const known = codeSignal(code, node);
     if (known !== undefined) return known;
   }
 
-  const message = field(node, 'message');
+  const message = keep(node, 'message', node['message']);
   if (typeof message === 'string') {
     const byMessage = BY_MESSAGE.get(message);
     if (byMessage !== undefined) return byMessage;
@@ -383,7 +410,7 @@ function inspectObject(node: Record<string, unknown>, root: boolean): Signal | u
 
   // What the error is beats the response it carries: got's TimeoutError during a body has a 200 response.
   // node-redis leaves `name` as 'Error' on its own classes: their constructors tell them apart.
-  const name = field(node, 'name');
+  const name = keep(node, 'name', node['name']);
   const kind = name === 'Error' || name === undefined ? constructorName(node) : name;
   if (typeof kind === 'string') {
     const byName = BY_NAME.get(kind);
@@ -396,13 +423,13 @@ function inspectObject(node: Record<string, unknown>, root: boolean): Signal | u
   if (upstreamStatus !== undefined) return fromUpstreamStatus(upstreamStatus.status, upstreamStatus.headers);
 
   if (typeof code === 'number') {
-    const details = field(node, 'details');
-    if (typeof details === 'string' && typeof field(node, 'metadata') === 'object') return grpcSignal(code, details);
+    const details = keep(node, 'details', node['details']);
+    if (typeof details === 'string' && typeof keep(node, 'metadata', node['metadata']) === 'object') return grpcSignal(code, details);
   }
 
-  if (field(node, 'isBrokenCircuitError') === true || field(node, 'isIsolatedCircuitError') === true) return BREAKER_OPEN;
-  if (field(node, 'isBulkheadRejectedError') === true) return LIMIT_REACHED;
-  if (field(node, 'isTaskCancelledError') === true) return RESPONSE_TIMEOUT;
+  if (keep(node, 'isBrokenCircuitError', node['isBrokenCircuitError']) === true || keep(node, 'isIsolatedCircuitError', node['isIsolatedCircuitError']) === true) return BREAKER_OPEN;
+  if (keep(node, 'isBulkheadRejectedError', node['isBulkheadRejectedError']) === true) return LIMIT_REACHED;
+  if (keep(node, 'isTaskCancelledError', node['isTaskCancelledError']) === true) return RESPONSE_TIMEOUT;
   return ownStatus(node, root);
 }
 
@@ -414,11 +441,11 @@ function constructorName(node: object): string | undefined {
 function codeSignal(code: string, node: Record<string, unknown>): Signal | undefined {
   if (code === 'ETIMEDOUT') return timeoutSignal(node);
   // axios reports an AbortSignal.timeout() like a caller's abort; its config still holds the signal's reason.
-  if (code === 'ERR_CANCELED' && signalTimedOut(field(node, 'config'))) return RESPONSE_TIMEOUT;
+  if (code === 'ERR_CANCELED' && signalTimedOut(keep(node, 'config', node['config']))) return RESPONSE_TIMEOUT;
   const known = BY_CODE.get(code);
   if (known !== undefined) return known as Signal;
   if (code.startsWith('HPE_')) return PROTOCOL;
-  if (code.length === 5 && typeof field(node, 'severity') === 'string') return postgresSignal(code);
+  if (code.length === 5 && typeof keep(node, 'severity', node['severity']) === 'string') return postgresSignal(code);
   if (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_')) {
     return code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? CERTIFICATE : TLS_PROTOCOL;
   }
@@ -435,11 +462,11 @@ function signalTimedOut(config: unknown): boolean {
 
 /** ETIMEDOUT means different things: a socket's connect timeout, got's phases, or opossum's own deadline. */
 function timeoutSignal(node: Record<string, unknown>): Signal {
-  const event = field(node, 'event');
+  const event = keep(node, 'event', node['event']);
   if (event === 'lookup') return { ...CONNECT_TIMEOUT, proxyError: 'dns_timeout' };
   if (event === 'connect' || event === 'secureConnect') return CONNECT_TIMEOUT;
   if (event === 'socket' || event === 'read') return READ_TIMEOUT;
-  const syscall = field(node, 'syscall');
+  const syscall = keep(node, 'syscall', node['syscall']);
   if (syscall === 'connect') return CONNECT_TIMEOUT;
   if (syscall === 'read') return READ_TIMEOUT;
   return RESPONSE_TIMEOUT;
@@ -493,8 +520,8 @@ interface UpstreamStatusInfo {
 }
 
 function upstreamResponseStatus(node: Record<string, unknown>, code: unknown): UpstreamStatusInfo | undefined {
-  const response = field(node, 'response');
-  if (typeof response === 'object' && response !== null && typeof field(node, 'getResponse') !== 'function') {
+  const response = keep(node, 'response', node['response']);
+  if (typeof response === 'object' && response !== null && typeof keep(node, 'getResponse', node['getResponse']) !== 'function') {
     const res = response as Record<string, unknown>;
     const own = field(res, 'status');
     const status = typeof own === 'number' ? own : field(res, 'statusCode');
@@ -504,8 +531,8 @@ function upstreamResponseStatus(node: Record<string, unknown>, code: unknown): U
   }
   // undici: ResponseStatusCodeError (v5/v6) and the responseError interceptor's ResponseError (v7).
   if (code === 'UND_ERR_RESPONSE_STATUS_CODE' || code === 'UND_ERR_RESPONSE') {
-    const status = field(node, 'statusCode');
-    if (isHttpStatus(status)) return { status, headers: field(node, 'headers') };
+    const status = keep(node, 'statusCode', node['statusCode']);
+    if (isHttpStatus(status)) return { status, headers: keep(node, 'headers', node['headers']) };
   }
   return remoteApiStatus(node);
 }
@@ -528,10 +555,10 @@ function fromUpstreamStatus(status: number, headers: unknown): Signal {
 
 /** Each field of the error read once: a getter may answer differently on a second read. */
 function fromUpstreamError(node: Record<string, unknown>, status: 502 | 503 | 504): Signal {
-  const explicit = field(node, 'code');
-  const declared = field(node, 'upstreamStatus');
+  const explicit = keep(node, 'code', node['code']);
+  const declared = keep(node, 'upstreamStatus', node['upstreamStatus']);
   const upstreamStatus = isHttpStatus(declared) ? declared : undefined;
-  const detail = field(node, 'detail');
+  const detail = keep(node, 'detail', node['detail']);
   const code =
     typeof explicit === 'string' && Object.hasOwn(EXPLICIT_DEFAULTS, explicit) && CODE_INFO[explicit]!.status === status
       ? explicit
@@ -544,7 +571,7 @@ function fromUpstreamError(node: Record<string, unknown>, status: 502 | 503 | 50
     proxyError: upstreamStatus !== undefined ? undefined : defaults?.proxyError,
     reached: upstreamStatus !== undefined ? true : defaults?.reached,
     upstreamStatus,
-    retryAfter: field(node, 'retryAfter'),
+    retryAfter: keep(node, 'retryAfter', node['retryAfter']),
     // A deeper error of the same status may say why: a refused connection, a connect timeout.
     refinable: upstreamStatus === undefined,
     explicitCode: status === 502 && code === explicit,
@@ -574,9 +601,9 @@ function ownStatus(node: Record<string, unknown>, root: boolean): Signal | undef
   let status: unknown;
   let detail: unknown;
   let errors: ProblemFieldError[] | undefined;
-  const output = field(node, 'isBoom') === true ? field(node, 'output') : undefined;
-  const getStatus = output === undefined ? field(node, 'getStatus') : undefined;
-  const getResponse = typeof getStatus === 'function' ? field(node, 'getResponse') : undefined;
+  const output = keep(node, 'isBoom', node['isBoom']) === true ? keep(node, 'output', node['output']) : undefined;
+  const getStatus = output === undefined ? keep(node, 'getStatus', node['getStatus']) : undefined;
+  const getResponse = typeof getStatus === 'function' ? keep(node, 'getResponse', node['getResponse']) : undefined;
   if (typeof output === 'object' && output !== null) {
     status = field(output, 'statusCode');
     const payload = field(output, 'payload');
@@ -595,24 +622,24 @@ function ownStatus(node: Record<string, unknown>, root: boolean): Signal | undef
       } else detail = message;
     }
   } else {
-    const own = field(node, 'status');
-    status = typeof own === 'number' ? own : field(node, 'statusCode');
+    const own = keep(node, 'status', node['status']);
+    status = typeof own === 'number' ? own : keep(node, 'statusCode', node['statusCode']);
   }
   if (!isValidStatus(status)) return undefined;
   if (status >= 500) {
     if (status === 502 || status === 503 || status === 504) {
-      return { ...fromUpstreamError({}, status), retryAfter: readSingleHeader(field(node, 'headers') as HeadersLike, 'retry-after') };
+      return { ...fromUpstreamError({}, status), retryAfter: readSingleHeader(keep(node, 'headers', node['headers']) as HeadersLike, 'retry-after') };
     }
     return status === 500 ? { status, code: 'INTERNAL_ERROR', proxyError: 'proxy_internal_error', weak: true } : { status, code: codeForStatus(status) };
   }
   if (!root) return undefined;
-  const expose = field(node, 'expose') !== false;
+  const expose = keep(node, 'expose', node['expose']) !== false;
   if (expose && typeof getStatus !== 'function' && output === undefined) {
-    detail = field(node, 'message');
-    const validation = field(node, 'validation');
-    if (Array.isArray(validation)) errors = fastifyValidation(validation, field(node, 'validationContext'));
+    detail = keep(node, 'message', node['message']);
+    const validation = keep(node, 'validation', node['validation']);
+    if (Array.isArray(validation)) errors = fastifyValidation(validation, keep(node, 'validationContext', node['validationContext']));
     else {
-      const list = field(node, 'errors');
+      const list = keep(node, 'errors', node['errors']);
       if (Array.isArray(list)) errors = fieldErrors(list);
     }
   }
@@ -623,7 +650,7 @@ function ownStatus(node: Record<string, unknown>, root: boolean): Signal | undef
     detail: expose && typeof detail === 'string' && detail.length > 0 ? truncate(detail) : undefined,
     // `expose: false` keeps the whole of the error private, its field errors too.
     errors: expose ? errors : undefined,
-    retryAfter: status === 429 ? readSingleHeader(field(node, 'headers') as HeadersLike, 'retry-after') : undefined,
+    retryAfter: status === 429 ? readSingleHeader(keep(node, 'headers', node['headers']) as HeadersLike, 'retry-after') : undefined,
   };
 }
 
@@ -686,8 +713,9 @@ function toFieldErrors(messages: unknown[]): ProblemFieldError[] {
 function upstreamName(node: unknown): string | undefined {
   if (typeof node !== 'object' || node === null) return undefined;
   try {
-    if (field(node, BRAND) !== true) return undefined;
-    const name = field(node, 'upstream');
+    const record = node as Record<PropertyKey, unknown>;
+    if (keep(record, BRAND, record[BRAND]) !== true) return undefined;
+    const name = keep(record, 'upstream', record['upstream']);
     return validUpstream(name);
   } catch {
     return undefined;

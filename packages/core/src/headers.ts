@@ -1,4 +1,4 @@
-import { field } from './own.js';
+import { keep } from './own.js';
 
 /** A header value as Node.js (`IncomingMessage.headers`) or a plain object holds it. */
 export type HeaderValue = string | readonly string[] | number | undefined;
@@ -16,7 +16,7 @@ export type HeadersLike =
 export function readHeader(headers: HeadersLike | null | undefined, name: string): HeaderValue | null {
   if (headers === null || headers === undefined || typeof headers !== 'object') return undefined;
   try {
-    const get = field(headers, 'get');
+    const get = keep(headers, 'get', (headers as { get?: unknown }).get);
     if (typeof get === 'function') {
       return (get as (this: unknown, key: string) => string | null | undefined).call(headers, name);
     }

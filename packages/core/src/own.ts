@@ -8,12 +8,14 @@
  * Prototypes every object shares. A property found only there is not the value's own: ignored.
  * `Error.prototype` holds `name` and `message` defaults that the readers treat as absent anyway.
  */
-const SHARED: readonly object[] = [Object.prototype, Error.prototype, Function.prototype, Array.prototype];
+function isShared(prototype: object): boolean {
+  return prototype === Object.prototype || prototype === Error.prototype || prototype === Function.prototype || prototype === Array.prototype;
+}
 
-/** Whether one of the shared prototypes holds `key`: only then can a plain read be fooled. */
-function shared(key: PropertyKey): boolean {
-  for (const prototype of SHARED) {
-    if (Object.prototype.hasOwnProperty.call(prototype, key)) return true;
+/** Whether `key` is inherited from a prototype of the value's own classes rather than a shared one. */
+function inheritedFromClass(value: object, key: PropertyKey): boolean {
+  for (let node = Object.getPrototypeOf(value) as object | null; node !== null && !isShared(node); node = Object.getPrototypeOf(node) as object | null) {
+    if (Object.prototype.hasOwnProperty.call(node, key)) return true;
   }
   return false;
 }
@@ -25,15 +27,18 @@ function shared(key: PropertyKey): boolean {
  * traps throw: callers already guard against that.
  */
 export function field(value: object, key: PropertyKey): unknown {
-  // The usual case: nothing shared defines the key, so a plain read cannot reach a polluted one.
-  if (!shared(key)) return (value as Record<PropertyKey, unknown>)[key];
-  for (let node: object | null = value; node !== null && !SHARED.includes(node); node = Object.getPrototypeOf(node) as object | null) {
-    const descriptor = Object.getOwnPropertyDescriptor(node, key);
-    if (descriptor === undefined) continue;
-    if ('value' in descriptor) return descriptor.value;
-    return descriptor.get === undefined ? undefined : (descriptor.get as (this: object) => unknown).call(value);
-  }
-  return undefined;
+  return keep(value, key, (value as Record<PropertyKey, unknown>)[key]);
+}
+
+/**
+ * @internal {@link field} for a value the caller read itself as `value[key]` with a literal key,
+ * which the engine reads far faster than a computed one: `found` when the object or one of its
+ * own classes defines `key`, else `undefined`.
+ */
+export function keep(value: object, key: PropertyKey, found: unknown): unknown {
+  // Absent, or the object's own: the usual cases, decided without walking the prototypes.
+  if (found === undefined || Object.prototype.hasOwnProperty.call(value, key)) return found;
+  return inheritedFromClass(value, key) ? found : undefined;
 }
 
 /** @internal {@link field} for a value of unknown type: `undefined` for primitives and on a throw. */
@@ -51,11 +56,8 @@ export function safeField(value: unknown, key: PropertyKey): unknown {
  * shared prototypes).
  */
 export function has(value: object, key: PropertyKey): boolean {
-  if (!shared(key)) return key in value;
-  for (let node: object | null = value; node !== null && !SHARED.includes(node); node = Object.getPrototypeOf(node) as object | null) {
-    if (Object.prototype.hasOwnProperty.call(node, key)) return true;
-  }
-  return false;
+  if (!(key in value)) return false;
+  return Object.prototype.hasOwnProperty.call(value, key) || inheritedFromClass(value, key);
 }
 
 /**

@@ -7,7 +7,7 @@ import { describeError } from './describe.js';
 import type { ErrorDescription } from './describe.js';
 import { readSingleHeader } from './headers.js';
 import type { HeadersLike } from './headers.js';
-import { safeField } from './own.js';
+import { keep } from './own.js';
 import { isValidRequestId, resolveRequestId } from './request-id.js';
 
 /** The framework-neutral view of a request that adapters hand to the core. */
@@ -106,8 +106,7 @@ export function renderProblem(
   request: ProblemRequest,
   conventions?: Conventions | ConventionsOptions,
 ): Problem {
-  // Each field of the request is read once, as the adapter's own, and validated before use.
-  const log = safeField(request, 'log');
+  const { log, headers: given, id, method: verb, url } = fieldsOf(request);
   const adapterLog = typeof log === 'function' ? (log as (report: ErrorReport) => void) : undefined;
   let config: Conventions;
   try {
@@ -117,11 +116,9 @@ export function renderProblem(
     config = resolveConventions(undefined);
     report(config, { error: problem, classification: classify(problem), requestId: 'unknown', method: '', path: '' }, adapterLog);
   }
-  const headers = headersOf(safeField(request, 'headers'));
-  const id = safeField(request, 'id');
+  const headers = headersOf(given);
   const requestId = typeof id === 'string' && isValidRequestId(id, config.requestIdPattern) ? id : resolveRequestId(headers, config);
-  const method = methodOf(safeField(request, 'method'));
-  const url = safeField(request, 'url');
+  const method = methodOf(verb);
   const path = pathOf(typeof url === 'string' ? url : undefined);
   const classification = classify(error, { method, headers }, config);
   report(config, { error, classification, requestId, method, path }, adapterLog);
@@ -129,6 +126,30 @@ export function renderProblem(
     return build(error, classification, { method, path, headers, requestId, config });
   } catch {
     return fallback(classification, requestId, { method, config });
+  }
+}
+
+const NO_FIELDS: Readonly<Record<keyof ProblemRequest, undefined>> = Object.freeze({
+  method: undefined,
+  url: undefined,
+  headers: undefined,
+  id: undefined,
+  log: undefined,
+});
+
+/** Each field of the request read once, as the adapter's own; nothing from a request that throws. */
+function fieldsOf(request: ProblemRequest): Readonly<Record<keyof ProblemRequest, unknown>> {
+  if (typeof request !== 'object' || request === null) return NO_FIELDS;
+  try {
+    return {
+      method: keep(request, 'method', request.method),
+      url: keep(request, 'url', request.url),
+      headers: keep(request, 'headers', request.headers),
+      id: keep(request, 'id', request.id),
+      log: keep(request, 'log', request.log),
+    };
+  } catch {
+    return NO_FIELDS;
   }
 }
 
