@@ -28,10 +28,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { IsString } from 'class-validator';
 import { connectionsOf } from './connections.js';
-import { actions, failingBody, ORDER_BODY_LIMIT, writeFailingBody } from './scenarios.js';
-import type { Target } from './targets.js';
+import { actions, failingBody, ORDER_BODY_LIMIT } from './scenarios.js';
+import type { StartOptions, Target } from './targets.js';
 
 const FAULTS = Symbol('faults');
+const OPTIONS = Symbol('options');
 const validation = new ValidationPipe();
 
 class OrderDto {
@@ -39,9 +40,27 @@ class OrderDto {
   name!: string;
 }
 
+/**
+ * Writes the head and `chunks` straight onto a Node.js response, so a failure
+ * reaches the adapter's error handler after the head went out. Every target's
+ * `GET /started` (here, as `targets.ts` imports this module and not the reverse).
+ */
+export async function writeBody(res: ServerResponse, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+  for await (const chunk of chunks) res.write(chunk);
+  res.end();
+}
+
 @Controller()
 class ScenarioController {
-  constructor(@Inject(FAULTS) private readonly faults: Faults) {}
+  private readonly body: NonNullable<StartOptions['body']>;
+
+  constructor(
+    @Inject(FAULTS) private readonly faults: Faults,
+    @Inject(OPTIONS) private readonly options: StartOptions,
+  ) {
+    this.body = options.body ?? failingBody;
+  }
 
   @Post('orders')
   async create(@Headers('content-type') type: string | undefined, @Body() body: unknown): Promise<OrderDto> {
@@ -51,7 +70,7 @@ class ScenarioController {
 
   @All('s/:name')
   async scenario(@Param('name') name: string): Promise<{ ok: true }> {
-    const action = actions.get(name);
+    const action = this.options.actions?.get(name) ?? actions.get(name);
     if (action === undefined) throw new NotFoundException();
     await action(this.faults);
     return { ok: true };
@@ -64,12 +83,12 @@ class ScenarioController {
 
   @Get('stream')
   stream(): StreamableFile {
-    return new StreamableFile(Readable.from(failingBody(this.faults)), { type: 'text/plain; charset=utf-8' });
+    return new StreamableFile(Readable.from(this.body(this.faults)), { type: 'text/plain; charset=utf-8' });
   }
 
   @Get('started')
   async started(@Res() res: ServerResponse | { raw: ServerResponse }): Promise<void> {
-    await writeFailingBody('raw' in res ? res.raw : res, this.faults);
+    await writeBody('raw' in res ? res.raw : res, this.body(this.faults));
   }
 }
 
@@ -77,21 +96,26 @@ function nestTarget(platform: 'express' | 'fastify'): Target {
   return {
     name: `nestjs@12 (platform-${platform})`,
     ownHeaders: platform === 'express' ? ['x-powered-by'] : [],
-    async start(conventions: Conventions, faults: Faults) {
+    async start(conventions: Conventions, faults: Faults, options: StartOptions = {}) {
       @Module({
         imports: [GatewayErrorsModule.forRoot(conventions)],
         controllers: [ScenarioController],
-        providers: [{ provide: FAULTS, useValue: faults }],
+        providers: [
+          { provide: FAULTS, useValue: faults },
+          { provide: OPTIONS, useValue: options },
+        ],
       })
       class AppModule {}
 
+      // With logs, Nest's default: its ConsoleLogger, writing onto process.stdout and process.stderr.
+      const logger = options.logs === true ? {} : { logger: false as const };
       let app: INestApplication;
       if (platform === 'express') {
-        const express = await NestFactory.create<NestExpressApplication>(AppModule, new ExpressAdapter(), { logger: false, bodyParser: false });
+        const express = await NestFactory.create<NestExpressApplication>(AppModule, new ExpressAdapter(), { ...logger, bodyParser: false });
         express.useBodyParser('json', { limit: ORDER_BODY_LIMIT });
         app = express;
       } else {
-        app = await NestFactory.create(AppModule, new FastifyAdapter({ bodyLimit: ORDER_BODY_LIMIT }), { logger: false });
+        app = await NestFactory.create(AppModule, new FastifyAdapter({ bodyLimit: ORDER_BODY_LIMIT }), logger);
       }
       await app.listen(0, '127.0.0.1');
       const server = app.getHttpServer() as Server;

@@ -17,8 +17,9 @@ import { HTTPException } from 'hono/http-exception';
 import { validator } from 'hono/validator';
 import createHttpError from 'http-errors';
 import { connectionsOf } from './connections.js';
-import { nestTargets } from './nest-target.js';
-import { actions, failingBody, ORDER_BODY_LIMIT, writeFailingBody } from './scenarios.js';
+import { nestTargets, writeBody } from './nest-target.js';
+import { actions, failingBody, ORDER_BODY_LIMIT } from './scenarios.js';
+import type { RouteAction } from './scenarios.js';
 
 /**
  * A running app of one framework, wired the way its adapter's README says.
@@ -26,7 +27,7 @@ import { actions, failingBody, ORDER_BODY_LIMIT, writeFailingBody } from './scen
  * `GET /health`, answering 200 at once, `GET /stream`, streaming
  * {@link failingBody} the framework's own way, and `GET /started`, which writes
  * its head and first chunk itself and leaves the failure to the adapter's error
- * handler ({@link writeFailingBody}).
+ * handler ({@link writeBody}).
  */
 export interface RunningTarget {
   readonly url: string;
@@ -35,10 +36,24 @@ export interface RunningTarget {
   close(): Promise<void>;
 }
 
+/** What a test changes in a target; the scenarios start every target without any. */
+export interface StartOptions {
+  /**
+   * Turn on the logger the framework has in a deployed app: Fastify's pino (onto stdout, through
+   * `process.stdout`), Nest's `ConsoleLogger`. Without, neither logs anything of its own. Express and
+   * Hono have no logger of their own to turn on.
+   */
+  readonly logs?: boolean;
+  /** Actions of `/s/:name` besides the scenarios' ({@link actions}). */
+  readonly actions?: ReadonlyMap<string, RouteAction>;
+  /** What `/stream` and `/started` send, instead of {@link failingBody}. */
+  readonly body?: (faults: Faults) => AsyncGenerator<Uint8Array, void, undefined>;
+}
+
 /** One framework (and version) the conformance suite runs against. */
 export interface Target {
   readonly name: string;
-  start(conventions: Conventions, faults: Faults): Promise<RunningTarget>;
+  start(conventions: Conventions, faults: Faults, options?: StartOptions): Promise<RunningTarget>;
   /** Headers the framework sets itself, left out of cross-adapter comparisons. */
   readonly ownHeaders: readonly string[];
 }
@@ -49,7 +64,7 @@ function expressTarget(name: string, express: ExpressModule, { nativeAsync }: { 
   return {
     name,
     ownHeaders: ['x-powered-by'],
-    async start(conventions, faults) {
+    async start(conventions, faults, { actions: extra, body = failingBody } = {}) {
       const app = express();
       app.use(requestId(conventions));
       app.post('/orders', express.json({ limit: ORDER_BODY_LIMIT }), (req: Request, res: Response, next: NextFunction) => {
@@ -61,7 +76,8 @@ function expressTarget(name: string, express: ExpressModule, { nativeAsync }: { 
         res.status(201).json({ name: body.name });
       });
       app.all('/s/:name', (req: Request, res: Response, next: NextFunction) => {
-        const action = actions.get(String(req.params['name']));
+        const name = String(req.params['name']);
+        const action = extra?.get(name) ?? actions.get(name);
         if (action === undefined) return next();
         const done = action(faults).then(() => void res.json({ ok: true }));
         if (nativeAsync) return done;
@@ -72,7 +88,7 @@ function expressTarget(name: string, express: ExpressModule, { nativeAsync }: { 
       app.get('/health', (_req: Request, res: Response) => void res.json({ ok: true }));
       // Express streams by writing onto the response: both routes are one.
       app.get(['/stream', '/started'], (_req: Request, res: Response, next: NextFunction) => {
-        const done = writeFailingBody(res, faults);
+        const done = writeBody(res, body(faults));
         if (nativeAsync) return done;
         done.catch((error: unknown) => next(error ?? new Error('Rejected promise')));
         return undefined;
@@ -98,8 +114,13 @@ function expressTarget(name: string, express: ExpressModule, { nativeAsync }: { 
 const fastifyTarget: Target = {
   name: 'fastify@5',
   ownHeaders: [],
-  async start(conventions, faults) {
-    const app = Fastify({ genReqId: genReqId(conventions), bodyLimit: ORDER_BODY_LIMIT });
+  async start(conventions, faults, { logs = false, actions: extra, body = failingBody } = {}) {
+    const app = Fastify({
+      genReqId: genReqId(conventions),
+      bodyLimit: ORDER_BODY_LIMIT,
+      // pino's own destination writes to file descriptor 1 directly; this is the same stdout, through the stream a test can read.
+      ...(logs ? { logger: { stream: { write: (line: string) => void process.stdout.write(line) } } } : {}),
+    });
     await app.register(fastifyGatewayErrors, conventions);
     app.setNotFoundHandler(notFoundHandler(conventions));
     app.post(
@@ -112,14 +133,15 @@ const fastifyTarget: Target = {
       async (request, reply) => reply.code(201).send(request.body),
     );
     app.all('/s/:name', async (request, reply) => {
-      const action = actions.get((request.params as { name: string }).name);
+      const { name } = request.params as { name: string };
+      const action = extra?.get(name) ?? actions.get(name);
       if (action === undefined) return reply.callNotFound();
       await action(faults);
       return { ok: true };
     });
     app.get('/health', async () => ({ ok: true }));
-    app.get('/stream', (_request, reply) => reply.type('text/plain; charset=utf-8').send(Readable.from(failingBody(faults))));
-    app.get('/started', async (_request, reply) => writeFailingBody(reply.raw, faults));
+    app.get('/stream', (_request, reply) => reply.type('text/plain; charset=utf-8').send(Readable.from(body(faults))));
+    app.get('/started', async (_request, reply) => writeBody(reply.raw, body(faults)));
     await app.listen({ host: '127.0.0.1', port: 0 });
     return {
       url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
@@ -132,7 +154,7 @@ const fastifyTarget: Target = {
 const honoTarget: Target = {
   name: 'hono@4 (node-server)',
   ownHeaders: [],
-  async start(conventions, faults) {
+  async start(conventions, faults, { actions: extra, body = failingBody } = {}) {
     const app = new Hono();
     app.use(honoRequestId(conventions));
     app.post(
@@ -159,7 +181,8 @@ const honoTarget: Target = {
       (c) => c.json({ name: c.req.valid('json').name }, 201),
     );
     app.all('/s/:name', async (c) => {
-      const action = actions.get(c.req.param('name'));
+      const name = c.req.param('name');
+      const action = extra?.get(name) ?? actions.get(name);
       if (action === undefined) return c.notFound();
       await action(faults);
       return c.json({ ok: true });
@@ -167,8 +190,8 @@ const honoTarget: Target = {
     app.get('/health', (c) => c.json({ ok: true }));
     // A Hono handler answers with a Response, so the error handler never sees a started one: both routes are one.
     app.on('GET', ['/stream', '/started'], (c) => {
-      const chunks = failingBody(faults);
-      const body = new ReadableStream<Uint8Array>({
+      const chunks = body(faults);
+      const stream = new ReadableStream<Uint8Array>({
         async pull(controller) {
           const { done, value } = await chunks.next();
           if (done === true) controller.close();
@@ -177,7 +200,7 @@ const honoTarget: Target = {
       });
       // Without it, node-server reads ahead to compute a Content-Length, and ends a
       // stream that fails during that read as if it were complete.
-      return c.body(body, 200, { 'content-type': 'text/plain; charset=utf-8', 'transfer-encoding': 'chunked' });
+      return c.body(stream, 200, { 'content-type': 'text/plain; charset=utf-8', 'transfer-encoding': 'chunked' });
     });
     app.notFound(honoNotFound(conventions));
     app.onError(honoErrors(conventions));

@@ -41,10 +41,11 @@ export function requestId(conventions?: Conventions | ConventionsOptions): Reque
 
 /**
  * The error handler, mounted last. Answers every error with the core's
- * problem response; writes nothing when the response already started (the
- * error goes on to Express, which closes the connection) or the client is gone.
- * Logs each 5xx once: through `req.log` when pino-http put one there, else as
- * one JSON line on stderr, unless the conventions set `onError`.
+ * problem response. A response that already started is cut off (the
+ * connection is destroyed); a client that is gone gets nothing. Either way the
+ * error stays here: Express's final handler would print its raw stack.
+ * Logs each 5xx once, masked: through `req.log` when pino-http put one there,
+ * else as one JSON line on stderr, unless the conventions set `onError`.
  *
  * @example
  * ```ts
@@ -55,9 +56,12 @@ export function gatewayErrors(conventions?: Conventions | ConventionsOptions): E
   const config = defineConventions(conventions);
   // Express recognises error handlers by their four parameters.
   // eslint-disable-next-line max-params
-  return function gatewayErrors(error: unknown, req: Request, res: Response, next: NextFunction) {
+  return function gatewayErrors(error: unknown, req: Request, res: Response, _next: NextFunction) {
     const problem = renderProblem(error, view(req, res, config), config);
-    if (!writeProblem(res, problem) && res.headersSent && !res.writableEnded) next(error);
+    // A response that already started cannot become a problem: cut the connection so the client sees a
+    // failed response rather than a truncated one that looks complete. Not `next(error)`: Express's final
+    // handler would print the raw stack, credentials and all, where the report above logged it masked.
+    if (!writeProblem(res, problem) && res.headersSent && !res.writableEnded && !res.destroyed) res.destroy();
   };
 }
 

@@ -5,13 +5,14 @@
  */
 import {
   defineConventions,
+  logWith,
   renderProblem,
   resolveRequestId,
   ROUTE_NOT_FOUND,
   STALE_HEADERS,
   writeProblem,
 } from '@gateway-errors/core';
-import type { Conventions, ConventionsOptions, ErrorReport, NodeResponseLike, Problem } from '@gateway-errors/core';
+import type { Conventions, ConventionsOptions, ErrorReport, LoggerLike, NodeResponseLike, Problem } from '@gateway-errors/core';
 import { Catch, Global, Inject, Injectable, Logger, Module, Optional, RequestMethod } from '@nestjs/common';
 import type {
   ArgumentsHost,
@@ -171,14 +172,20 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     return error;
   }
 
-  /** Nest's Logger: each 5xx once, with the request ID and the full masked error. */
-  private readonly log = (report: ErrorReport): void => {
-    if (report.classification.status < 500) return;
-    const { classification, requestId, method, path } = report;
-    this.logger.error(
-      { requestId, method, path, status: classification.status, code: classification.code, upstream: classification.upstream },
-      (report.error as { stack?: unknown } | null)?.stack,
-    );
+  /** Nest's Logger: each 5xx once, the core's masked entry (request ID, code, upstream, masked error and stack). */
+  private readonly log: (report: ErrorReport) => void = logWith(nestLogger(this.logger));
+}
+
+/**
+ * The core's `(fields, message)` as one argument for Nest's `Logger.error(message, ...params)`: the
+ * message inside the record. Given as two, Nest takes the string after an object for a stack and
+ * prints it on a line of its own, or, in JSON mode, as `stack`.
+ */
+function nestLogger(logger: Logger): LoggerLike {
+  return {
+    error(fields, message) {
+      logger.error({ msg: message, ...fields });
+    },
   };
 }
 

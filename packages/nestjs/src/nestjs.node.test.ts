@@ -64,6 +64,11 @@ class OrdersController {
     throw new GatewayTimeoutException();
   }
 
+  @Get('database')
+  database(): never {
+    throw new Error('query failed for postgres://app:hunter2-SECRET@db.internal:5432/orders');
+  }
+
   @Get('not-found')
   notFound(): never {
     throw new NotFoundException('No such order');
@@ -183,6 +188,27 @@ describe.each(['express', 'fastify'] as const)('platform-%s', (platform) => {
     const ours = logger.errors.filter((args) => args.includes('GatewayErrors'));
     expect(ours).toHaveLength(1);
     expect(ours[0]?.[0]).toMatchObject({ requestId: 'log-1', code: 'UPSTREAM_UNREACHABLE', status: 502 });
+  });
+
+  it("logs the core's masked entry as one record, with no raw stack beside it", async () => {
+    @Module({ imports: [GatewayErrorsModule.forRoot({})], controllers: [OrdersController] })
+    class LoggingModule {}
+    const logger = new CollectingLogger();
+    const app = await start(LoggingModule, platform, logger);
+    await request(url(app)).get('/database').set('x-request-id', 'log-2');
+    const ours = logger.errors.filter((args) => args.includes('GatewayErrors'));
+    // Nest's Logger adds only its context: a second string would be printed as a stack.
+    expect(ours).toEqual([[expect.any(Object), undefined, 'GatewayErrors']]);
+    expect(ours[0]?.[0]).toMatchObject({
+      msg: 'GET /database failed: 500 INTERNAL_ERROR',
+      requestId: 'log-2',
+      method: 'GET',
+      path: '/database',
+      status: 500,
+      code: 'INTERNAL_ERROR',
+      err: { name: 'Error', message: 'query failed for postgres://***@db.internal:5432/orders', stack: expect.any(Array) },
+    });
+    expect(JSON.stringify(ours)).not.toContain('hunter2-SECRET');
   });
 
   it('forRootAsync takes conventions from a factory with injected dependencies', async () => {

@@ -1,0 +1,207 @@
+/**
+ * What every adapter target prints by default (no `onError`), on real
+ * 127.0.0.1 sockets, with the frameworks' own loggers on as in a deployed app
+ * (Fastify's pino, Nest's ConsoleLogger) and `NODE_ENV=production` (Express's
+ * final handler prints errors unless it is `test`). Everything the process
+ * writes during a request is read: `process.stdout`, `process.stderr` and
+ * `console`. A database password in an error's message, cause or stack must
+ * appear nowhere; the masked line, with the request ID, exactly once. Also for
+ * a response that fails after its head went out: the client sees it cut off,
+ * and the app goes on serving.
+ */
+import { request as httpRequest } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { format } from 'node:util';
+import { defineConventions } from '@gateway-errors/core';
+import { startFaults } from '@gateway-errors/fault-servers';
+import type { Faults } from '@gateway-errors/fault-servers';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RouteAction } from './scenarios.js';
+import { targets } from './targets.js';
+import type { RunningTarget } from './targets.js';
+
+const SECRET = 'hunter2-SECRET';
+const DATABASE = `postgres://app:${SECRET}@db.internal:5432/orders`;
+const FIRST = 'first chunk of the export\n';
+
+/** A driver's failure: the connection string in the message and in the cause's. */
+function urlError(): Error {
+  return new Error(`query failed for ${DATABASE}`, { cause: new Error(`connection to ${DATABASE} lost`) });
+}
+
+/** A driver that scrubbed its message after the stack was captured: the password is left in the stack only. */
+function stackError(): Error {
+  const error = new Error(`connect failed\n  with host=db.internal user=app password=${SECRET}`);
+  // V8 formats the stack when it is first read: read it before the message changes.
+  void error.stack;
+  error.message = 'connect failed';
+  return error;
+}
+
+/**
+ * Where `/started` is a body the server streams after the handler returned, outside every error handler
+ * and so outside the adapter: a Hono handler answers with a `Response`, and @hono/node-server prints a
+ * body that fails with `console.error`, raw (its listener's `handleResponseError`). A known gap, pinned
+ * here so that a fix shows.
+ */
+const STREAMED_BY_SERVER: ReadonlySet<string> = new Set(['hono@4 (node-server)']);
+
+/** The routes of the cases, by `/s/:name`, and what the masked line of each holds instead of the secret. */
+const CASES = [
+  { name: 'secret-url', action: urlError, masked: 'postgres://***@db.internal:5432/orders' },
+  { name: 'secret-stack', action: stackError, masked: 'password=***' },
+] as const;
+
+const actions: ReadonlyMap<string, RouteAction> = new Map(
+  CASES.map(({ name, action }) => [
+    name,
+    async () => {
+      throw action();
+    },
+  ]),
+);
+
+/** The body of `/started`: a first chunk, then the driver's failure. */
+async function* failingExport(): AsyncGenerator<Uint8Array, void, undefined> {
+  yield new TextEncoder().encode(FIRST);
+  await sleep(5);
+  throw urlError();
+}
+
+// ---------------------------------------------------------------------------
+// Everything the process prints: stdout, stderr and console, one record per write or call.
+
+const records: string[] = [];
+const restores: Array<() => void> = [];
+
+function capture(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const { write } = stream;
+    stream.write = function capturedWrite(chunk: unknown, ...rest: unknown[]): boolean {
+      records.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      const callback = rest.find((value) => typeof value === 'function') as (() => void) | undefined;
+      callback?.();
+      return true;
+    } as typeof write;
+    restores.push(() => (stream.write = write));
+  }
+  for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir'] as const) {
+    const original = console[method];
+    console[method] = (...args: unknown[]) => void records.push(format(...args));
+    restores.push(() => (console[method] = original));
+  }
+}
+
+/** The records printed since `start`, once deferred ones (Express's final handler logs on the next turn) are in. */
+async function printedSince(start: number): Promise<string[]> {
+  await sleep(50);
+  return records.slice(start);
+}
+
+// ---------------------------------------------------------------------------
+// What must not happen anywhere: errors that escape.
+
+const escaped: unknown[] = [];
+const onEscape = (error: unknown): void => void escaped.push(error);
+
+beforeEach(() => {
+  escaped.length = 0;
+  process.on('unhandledRejection', onEscape);
+  process.on('uncaughtException', onEscape);
+});
+
+afterEach(() => {
+  process.off('unhandledRejection', onEscape);
+  process.off('uncaughtException', onEscape);
+  expect(escaped.map(String)).toEqual([]);
+});
+
+let faults: Faults;
+const nodeEnv = process.env['NODE_ENV'];
+
+beforeAll(async () => {
+  faults = await startFaults();
+  process.env['NODE_ENV'] = 'production';
+  capture();
+});
+
+afterAll(async () => {
+  for (const restore of restores.splice(0).reverse()) restore();
+  if (nodeEnv === undefined) delete process.env['NODE_ENV'];
+  else process.env['NODE_ENV'] = nodeEnv;
+  await faults.close();
+});
+
+// ---------------------------------------------------------------------------
+// A client on its own connection, which tells a complete response from one cut off.
+
+interface Exchange {
+  readonly status: number;
+  readonly body: string;
+  /** The whole message arrived (for chunked, the last chunk). */
+  readonly complete: boolean;
+}
+
+function exchange(url: string, path: string, id: string): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}${path}`, { agent: false, headers: { 'x-request-id': id }, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      // A response cut off emits an `aborted` error before it closes.
+      res.on('error', () => undefined);
+      res.on('close', () => resolve({ status: res.statusCode ?? 0, body, complete: res.complete }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${path}: no answer within 5 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The records that are the masked log line of request `id`. */
+function maskedLines(printed: readonly string[], id: string, masked: string): string[] {
+  return printed.filter((record) => record.includes(id) && record.includes(masked) && record.includes('INTERNAL_ERROR'));
+}
+
+describe.each(targets)('$name', (target) => {
+  let app: RunningTarget;
+
+  beforeAll(async () => {
+    app = await target.start(defineConventions({ mode: 'production' }), faults, { logs: true, actions, body: failingExport });
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it.each(CASES)('a 5xx ($name) is logged once, masked, and the secret is printed nowhere', async ({ name, masked }) => {
+    const id = `logs-${name}`;
+    const start = records.length;
+    const answer = await exchange(app.url, `/s/${name}`, id);
+    expect(answer.status).toBe(500);
+    expect(answer.complete).toBe(true);
+    const printed = await printedSince(start);
+    expect(printed.filter((record) => record.includes(SECRET))).toEqual([]);
+    expect(maskedLines(printed, id, masked)).toHaveLength(1);
+  });
+
+  it('a response that fails after its head is cut off, logged once, masked, and the app goes on serving', async () => {
+    const id = 'logs-started';
+    const start = records.length;
+    const answer = await exchange(app.url, '/started', id);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toContain(FIRST);
+    expect(answer.body).not.toContain('problem');
+    expect(answer.complete).toBe(false);
+    const next = await exchange(app.url, '/health', 'logs-after-started');
+    expect(next).toMatchObject({ status: 200, complete: true });
+    const printed = await printedSince(start);
+    const leaks = printed.filter((record) => record.includes(SECRET));
+    if (STREAMED_BY_SERVER.has(target.name)) {
+      expect(leaks).toEqual([expect.stringMatching(/^Error: query failed for postgres:\/\/app:/)]);
+      return;
+    }
+    expect(leaks).toEqual([]);
+    expect(maskedLines(printed, id, 'postgres://***@db.internal:5432/orders')).toHaveLength(1);
+  });
+});
