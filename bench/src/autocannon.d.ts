@@ -9,6 +9,8 @@ declare module 'autocannon' {
     duration?: number;
     amount?: number;
     timeout?: number;
+    /** Sampling interval in ms: the stop flag is checked once per sample. */
+    sampleInt?: number;
     headers?: Record<string, string>;
   }
 

@@ -1,10 +1,13 @@
 /**
- * Micro benchmarks, run as a child process of `run.ts` on the server core: `classify()` and
- * `renderProblem()` per call against `JSON.stringify` of an object of the same size (the problem
- * body itself), in alternating rounds. argv[2]: rounds; argv[3]: milliseconds per measurement.
+ * Micro benchmarks, run as a child process of `run.ts` on the server core: `classify()`,
+ * `renderProblem()`, `describeError()` (what the default loggers do on every 5xx) and
+ * `maskSecrets()` per call against `JSON.stringify` of an object of the same size (the problem
+ * body itself), in alternating rounds; then the table "masking cost per KB" (`masking.ts`).
+ * argv[2]: rounds; argv[3]: milliseconds per measurement.
  */
-import { classify, defineConventions, renderProblem } from '@gateway-errors/core';
+import { classify, defineConventions, describeError, maskSecrets, renderProblem } from '@gateway-errors/core';
 import { refusedFetchError } from './apps/shared.js';
+import { maskingTable } from './masking.js';
 import type { MicroSample } from './protocol.js';
 
 const rounds = Number(process.argv[2] ?? 6);
@@ -21,11 +24,21 @@ const problem = renderProblem(error, request, conventions);
 // The same members, the same strings: what the body costs to serialize, and nothing else.
 const sameSized: unknown = JSON.parse(problem.body ?? '{}');
 
+/** The common case: most texts a log view masks are stack lines like these, with nothing to mask. */
+const PLAIN_LINE = 'at async OrdersService.findOne (/srv/app/dist/orders/orders.service.js:41:22)';
+const PNPM_LINE = 'at async Promise.all (index 0) (/srv/app/node_modules/.pnpm/undici@7.1.0/node_modules/undici/lib/web/fetch/index.js:228:13)';
+const SECRET_MESSAGE =
+  'request to https://svc:hunter2@api.internal/v1/orders?id=42&token=abc123 failed, reason: connect ECONNREFUSED 10.0.0.7:443 (Authorization: Bearer eyJhbGciOi.x.y)';
+
 let sink = 0;
 const subjects: ReadonlyArray<readonly [string, () => void]> = [
   ['JSON.stringify (reference)', () => void (sink += JSON.stringify(sameSized).length)],
   ['classify()', () => void (sink += classify(error).status)],
   ['renderProblem()', () => void (sink += renderProblem(error, request, conventions).status)],
+  ['describeError() (default log view)', () => void (sink += describeError(error).name.length)],
+  ['maskSecrets(), stack line, no secret', () => void (sink += maskSecrets(PLAIN_LINE).length)],
+  ['maskSecrets(), pnpm stack line (an @), no secret', () => void (sink += maskSecrets(PNPM_LINE).length)],
+  ['maskSecrets(), message with secrets', () => void (sink += maskSecrets(SECRET_MESSAGE).length)],
 ];
 
 function time(run: () => void, calls: number): number {
@@ -50,5 +63,15 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 if (sink === 0) console.log('unreachable');
-process.send?.({ type: 'micro', results });
+
+// Masking cost per KB, 1 KB to 1 MB: a twentieth of the budget per measurement (at least one
+// call) keeps the table to about three seconds.
+const masking = maskingTable(budgetMs / 20);
+// `tables` is Markdown for the runner to print after its own table; run on its own
+// (`tsx src/micro.ts`), this process prints everything itself.
+if (process.send === undefined) {
+  for (const { name, round, nsPerCall } of results) console.log(`${name}, round ${round}: ${nsPerCall.toFixed(0)} ns per call`);
+  console.log(`\n${masking}\n`);
+}
+process.send?.({ type: 'micro', results, tables: [masking] });
 process.disconnect?.();

@@ -314,8 +314,11 @@ async function microSuite(): Promise<void> {
   progress('micro');
   const child = startChild('micro.ts', [String(settings.microRounds), String(settings.microBudgetMs)], childOptions);
   let samples: readonly MicroSample[];
+  let tables: readonly string[] = [];
   try {
-    samples = (await child.next<Extract<ChildReply, { type: 'micro' }>>('micro', 120_000)).results;
+    const reply = await child.next<Extract<ChildReply, { type: 'micro' }>>('micro', 120_000);
+    samples = reply.results;
+    tables = reply.tables ?? [];
   } finally {
     await child.stop();
   }
@@ -331,6 +334,11 @@ async function microSuite(): Promise<void> {
     ),
   );
   emit();
+  // Tables the child made itself (the masking cost per KB at 1 KB … 1 MB).
+  for (const markdown of tables) {
+    emit(markdown);
+    emit();
+  }
 }
 
 async function memorySuite(): Promise<void> {

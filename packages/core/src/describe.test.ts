@@ -1,5 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeError, maskSecrets } from './describe.js';
+
+const MB = 1 << 20;
+/** `unit` repeated to `length` characters. */
+const fill = (unit: string, length = MB): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
 
 describe('maskSecrets', () => {
   it.each([
@@ -14,6 +19,107 @@ describe('maskSecrets', () => {
 
   it('leaves keys that only look alike', () => {
     expect(maskSecrets('max_tokens: 100, password_reset_count=3')).toBe('max_tokens: 100, password_reset_count=3');
+  });
+
+  it.each([
+    ['a JSON value with spaces', '{"password":"correct horse battery"}', '{"password":"***"}'],
+    ['a quoted value with a comma, a semicolon and an escaped quote', '{"password":"a,b;c\\"d","user":"bob"}', '{"password":"***","user":"bob"}'],
+    ['an SQL literal with a doubled quote', "WHERE password = 'it''s; a, b' AND id = 7", "WHERE password = '***' AND id = 7"],
+    ['an unquoted value up to its natural end', 'password=abc,def;ghi next', 'password=*** next'],
+    ['an unquoted value with an escaped quote', 'password=ab\\"cd next', 'password=*** next'],
+    ['JSON inside a JSON string', '{\\"password\\":\\"correct horse\\",\\"user\\":\\"bob\\"}', '{\\"password\\":\\"***\\",\\"user\\":\\"bob\\"}'],
+    [
+      'util.inspect output',
+      "{ password: 'correct horse', headers: { authorization: 'Bearer abc', 'x-api-key': 'k1' } }",
+      "{ password: '***', headers: { authorization: '***', 'x-api-key': '***' } }",
+    ],
+    ['a Ruby or PHP hash', '"password" => "s3 cret"', '"password" => "***"'],
+    ["a Postgres key's value", 'Key (api_token)=(abc 123) already exists.', 'Key (api_token)=(***) already exists.'],
+    ['a key that is a whole part of the name', 'DB_PASS=hunter2 x-auth: y', 'DB_PASS=*** x-auth: ***'],
+    ['a key with a separated secret name', 'AWS_SECRET_ACCESS_KEY="wJal rXUt" private.key=k1', 'AWS_SECRET_ACCESS_KEY="***" private.key=***'],
+    ['bearer in lower case', 'bearer abc123', 'bearer ***'],
+    ['BEARER in upper case', 'header BEARER Xyz_9.a-b', 'header BEARER ***'],
+    ['a scheme credential that reads as a token', 'token abc123 and Basic dXNlcjpwYXNz', 'token *** and Basic ***'],
+    ['user-info whose password holds an @', 'postgres://app:p@ss@db.internal/x', 'postgres://***@db.internal/x'],
+    ['a signed URL', 'GET https://s3.test/o?X-Amz-Signature=abc&X-Amz-Credential=k#f', 'GET https://s3.test/o?X-Amz-Signature=***&X-Amz-Credential=***#f'],
+    ['a cookie header, quotes kept', 'Cookie: a="x"; session=abc\nnext line', 'Cookie: ***"***"***\nnext line'],
+  ])('masks %s', (_name, text, masked) => {
+    expect(maskSecrets(text)).toBe(masked);
+  });
+
+  it.each([
+    ['"token" in a sentence', 'invalid token provided; Token expired'],
+    ['"basic" and "digest" as words', 'basic auth failed, Digest mismatch'],
+    ['a word that only contains a key name', 'bypass=true oauth=x'],
+    ["a Postgres key that names no secret", 'DETAIL:  Key (email)=(bob@example.com) already exists.'],
+    ['a pnpm stack line', 'at async fetch (/srv/app/node_modules/.pnpm/undici@7.1.0/node_modules/undici/index.js:2:3)'],
+    ['an e-mail address', 'mail to bob@example.com failed'],
+  ])('leaves %s readable', (_name, text) => {
+    expect(maskSecrets(text)).toBe(text);
+  });
+
+  it('masks a generated secret whole, whatever surrounds it', () => {
+    const secret = fc
+      .string({ unit: fc.constantFrom(...'aZ09 ,;:=&"\'\\`{}()@/?#%'), minLength: 8, maxLength: 24 })
+      .map((random) => `Pw7${random}`);
+    /** Each form: the text with the secret as it appears there, and what masking leaves of that text. */
+    const forms: ReadonlyArray<(value: string) => readonly [text: string, shown: string, masked: string]> = [
+      (value) => [`{"password":${JSON.stringify(value)},"user":"bob"}`, JSON.stringify(value).slice(1, -1), '{"password":"***","user":"bob"}'],
+      (value) => [`{ client_secret: ${JSON.stringify(value)} }`, JSON.stringify(value).slice(1, -1), '{ client_secret: "***" }'],
+      (value) => {
+        // A backslash escapes the next character (JSON, MySQL): in standard SQL, where it does not,
+        // a value that ends in one is masked to the end of the line instead.
+        const literal = value.replaceAll('\\', '').replaceAll("'", "''");
+        return [`WHERE password = '${literal}'`, literal, "WHERE password = '***'"];
+      },
+      (value) => [`https://bob:${encodeURIComponent(value)}@db.internal/x`, encodeURIComponent(value), 'https://***@db.internal/x'],
+      (value) => [`GET /x?id=1&access_token=${encodeURIComponent(value)}`, encodeURIComponent(value), 'GET /x?id=1&access_token=***'],
+      (value) => {
+        const bare = value.replace(/[\s"'`&<>}\\]/g, '');
+        return [`DB_PASSWORD=${bare}`, bare, 'DB_PASSWORD=***'];
+      },
+      (value) => [`Authorization: Bearer ${encodeURIComponent(value)}`, encodeURIComponent(value), 'Authorization: ***'],
+    ];
+    fc.assert(
+      fc.property(fc.string({ maxLength: 30 }), secret, fc.constantFrom(...forms), fc.string({ maxLength: 30 }), (before, value, form, after) => {
+        const [text, shown, masked] = form(value);
+        const result = maskSecrets(`${before} ${text} ${after}`);
+        expect(result).not.toContain(shown);
+        expect(result).toContain(masked);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('maskSecrets on inputs built to backtrack (1 MB each)', () => {
+  // No timing here: each case must simply finish within the test timeout. The regular
+  // expressions masking used before took seconds at 100 KB and did not finish at 1 MB.
+  it.each([
+    ['a.a.a…@ after a secret word', `password ${fill('a.')}@`, `password ${fill('a.')}@`],
+    ['a.a.a…@ as user-info', `https://${fill('a.')}@db`, 'https://***@db'],
+    ['?tokentoken… without a value', `?${fill('token')}`, `?${fill('token')}`],
+    ['?tokentoken…= with a value', `?${fill('token')}=v`, `?${fill('token')}=***`],
+    ['a-a-a…key', `${fill('a-')}key`, `${fill('a-')}key`],
+    ['a-a-a…api-key: as a header', `${fill('a-')}api-key: v`, `${fill('a-')}api-key: ***`],
+    [':// repeated', fill('://'), fill('://')],
+    ['a:// repeated', fill('a://'), fill('a://')],
+    ['many @ in an authority', `a://${fill('@')}`, 'a://***@'],
+    ['password=password=…', fill('password='), 'password=***'],
+    ['escaped quotes in a JSON value', `{"password":"${fill('\\"')}"}`, '{"password":"***"}'],
+    ['nested quotes after a key', `password=${fill('"\'')}`, `password="***${fill('"\'').slice(2)}`],
+    ['a huge whitespace run after a key', `password${fill(' ')}= x`, `password${fill(' ')}= ***`],
+    ['a huge whitespace run after a scheme', `Bearer${fill(' ')}abc1`, `Bearer${fill(' ')}***`],
+    ['Cookie: Cookie: …', fill('Cookie: '), 'Cookie: ***'],
+    ['bearer bearer …', fill('bearer bearer ', 14 * 75_000), 'bearer *** '.repeat(75_000)],
+    ['words after a weak scheme', fill('token abc ', 10 * 100_000), fill('token abc ', 10 * 100_000)],
+    ["a Postgres key's unclosed value", `Key (token)=(${fill('(')}`, 'Key (token)=(***'],
+    ['query values', `?${fill('token=a;')}`, '?token=***'],
+  ])('%s', (_name, text, masked) => {
+    const result = maskSecrets(text);
+    // toBe on megabyte strings would print them whole on a failure.
+    expect(result.length).toBe(masked.length);
+    expect(result === masked).toBe(true);
   });
 });
 
@@ -46,5 +152,53 @@ describe('describeError on long texts', () => {
     const { stack } = describeError(error);
     // A query value's mask runs to the value's end, the closing parenthesis included.
     expect(stack).toEqual(['at handler (/srv/app.js:1:1)', 'at fetch (https://***@api.test/x?token=***']);
+  });
+});
+
+describe('describeError has a fixed masking budget', () => {
+  /** A chain of nine errors, each with a 2,000-character message that ends in a secret, and 25 long stack lines. */
+  function heavyChain(): Error {
+    let error: Error | undefined;
+    for (let index = 0; index < 9; index += 1) {
+      const next: Error = new Error(`${'m'.repeat(1960)} #${index} password=hunter2-SECRET`, error === undefined ? {} : { cause: error });
+      next.stack = `Error: x\n${Array.from({ length: 25 }, () => `    at f (${'token=t0k3n-SECRET '.repeat(150)})`).join('\n')}`;
+      error = next;
+    }
+    return error!;
+  }
+
+  it('shows every message, cuts stack lines once the budget is spent and never shows a secret', () => {
+    const description = describeError(heavyChain());
+    const all = [description, ...(description.causes ?? [])];
+    expect(all).toHaveLength(9);
+    // Names and messages of the whole chain come first.
+    for (const [index, error] of all.entries()) expect(error.message).toContain(`#${8 - index} password=***`);
+    const shown = JSON.stringify(description);
+    expect(shown).not.toMatch(/SECRET/);
+    expect(shown).toContain('[not shown: masking budget spent]');
+    expect(shown.length).toBeLessThan(60_000);
+  });
+
+  it('cuts a text at the budget without showing the start of a credential', () => {
+    const error = new Error('m'.repeat(1990), {
+      cause: new Error(`${'c'.repeat(1990)} https://svc-user:hunter2-SECRET${'y'.repeat(20)}@db.internal/app`),
+    });
+    error.stack = `Error: x\n${Array.from({ length: 20 }, () => `    at ${'s'.repeat(2000)}`).join('\n')}`;
+    const shown = JSON.stringify(describeError(error));
+    expect(shown).not.toMatch(/hunter2|svc-user/);
+  });
+
+  it('describes 1 MB attacker-shaped texts in a cause chain, each clipped', () => {
+    const texts = [`${fill('a.')}@`, `?${fill('token')}`, `${fill('a-')}key`, fill('password='), `{"password":"${fill('\\"')}`];
+    const error = texts.reduce<Error | undefined>((cause, text) => {
+      const next = new Error(text, cause === undefined ? {} : { cause });
+      next.stack = `Error: x\n    at ${text}\n    at ${text}`;
+      return next;
+    }, undefined)!;
+    const description = describeError(error);
+    for (const { message, stack } of [description, ...(description.causes ?? [])]) {
+      expect(message.length).toBeLessThanOrEqual(2001);
+      for (const line of stack ?? []) expect(line.length).toBeLessThanOrEqual(2001);
+    }
   });
 });
