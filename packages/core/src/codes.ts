@@ -20,6 +20,21 @@ export type ProblemCode = UpstreamCode | 'INTERNAL_ERROR' | 'CLIENT_CLOSED_REQUE
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[keyof typeof CLIENT_ERROR_CODES];
 
 /**
+ * What a "no route matched" handler renders: a kept 404 with a fixed message, so the answer never
+ * echoes the request (as `Cannot GET /path` does).
+ *
+ * @example
+ * ```ts
+ * app.use((req, res) => writeProblem(res, renderProblem(ROUTE_NOT_FOUND, { method: req.method, url: req.url, headers: req.headers })));
+ * ```
+ */
+export const ROUTE_NOT_FOUND: { readonly status: 404; readonly expose: true; readonly message: string } = Object.freeze({
+  status: 404,
+  expose: true,
+  message: 'No route matches this request.',
+});
+
+/**
  * RFC 9209 (Proxy-Status) error types the core names.
  * @see https://www.rfc-editor.org/rfc/rfc9209#section-2.3
  */
@@ -112,8 +127,8 @@ export const CODE_INFO: Readonly<Record<string, CodeInfo>> = nullPrototype({
   },
 });
 
-/** @internal Reason phrases (RFC 9110), used as titles of status-only problems. */
-export const STATUS_TITLES: Readonly<Record<number, string>> = nullPrototype({
+/** Reason phrases (RFC 9110), used as titles of status-only problems. */
+const STATUS_TITLES: Readonly<Record<number, string>> = nullPrototype({
   400: 'Bad Request',
   401: 'Unauthorized',
   402: 'Payment Required',

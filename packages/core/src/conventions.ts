@@ -1,23 +1,10 @@
-import type { Classification, ErrorMapper } from './classify.js';
+import type { ErrorMapper } from './classify.js';
+import type { ErrorHook } from './log.js';
 import { ownCopy } from './own.js';
 import { DEFAULT_REQUEST_ID_PATTERN } from './request-id.js';
 
 /** How much of an error a response may show. */
 export type Mode = 'production' | 'development';
-
-/** What the logging hook receives for every error the core renders. */
-export interface ErrorReport {
-  /** The value that was thrown, untouched. */
-  readonly error: unknown;
-  readonly classification: Classification;
-  readonly requestId: string;
-  readonly method: string;
-  /** The request path, without its query string. */
-  readonly path: string;
-}
-
-/** Receives every rendered error. May return a promise; a throw or rejection is swallowed. */
-export type ErrorHook = (report: ErrorReport) => void | Promise<void>;
 
 /** Options shared by every adapter. Pass them to {@link defineConventions} once and share the result. */
 export interface ConventionsOptions {
@@ -43,7 +30,11 @@ export interface ConventionsOptions {
   readonly proxyStatus?: boolean | undefined;
   /** This service's name in `Proxy-Status`. Default `gateway-errors`. */
   readonly proxyName?: string | undefined;
-  /** Logging hook; `false` turns logging off. Default: the adapter's logger (stderr JSON lines in the core). */
+  /**
+   * Logging hook, called with every rendered error; `false` turns logging off. Default: each 5xx once,
+   * masked, through the logger the adapter hands over (pino's `request.log`, Nest's `Logger`), else as a
+   * JSON line on stderr.
+   */
   readonly onError?: ErrorHook | false | undefined;
   /** Classifiers for an organisation's own errors, tried before the built-in rules. */
   readonly mappers?: readonly ErrorMapper[] | undefined;

@@ -1,7 +1,8 @@
 /**
  * @module
  * The framework-free engine of gateway-errors: it decides which status, which
- * headers and which RFC 9457 body a failure gets. Runtime-neutral: Web APIs only.
+ * headers and which RFC 9457 body a failure gets, how it is written onto a
+ * response and what is logged. Runtime-neutral: Web APIs only.
  */
 export { classify } from './classify.js';
 export type {
@@ -12,9 +13,10 @@ export type {
   ErrorMapper,
   ProblemFieldError,
 } from './classify.js';
+export { ROUTE_NOT_FOUND } from './codes.js';
 export type { ClientErrorCode, ProblemCode, ProxyErrorType, UpstreamCode } from './codes.js';
 export { defineConventions } from './conventions.js';
-export type { Conventions, ConventionsOptions, ErrorHook, ErrorReport, InstanceMapper, Mode } from './conventions.js';
+export type { Conventions, ConventionsOptions, InstanceMapper, Mode } from './conventions.js';
 export { describeError, maskSecrets } from './describe.js';
 export type { ErrorDescription } from './describe.js';
 export {
@@ -26,11 +28,17 @@ export {
 } from './errors.js';
 export type { BadGatewayCode, UpstreamErrorInit, UpstreamErrorOptions, UpstreamStatus } from './errors.js';
 export type { HeadersLike, HeaderValue } from './headers.js';
-export { logWith, ROUTE_NOT_FOUND, writeProblem } from './node-response.js';
-export type { LoggerLike, NodeResponseLike } from './node-response.js';
+export { logToConsole, logWith, toLogEntry } from './log.js';
+export type { ErrorHook, ErrorReport, LogEntry, LoggerLike } from './log.js';
+export { writeProblem } from './node-response.js';
+export type { NodeResponseLike } from './node-response.js';
 export { problemResponse } from './problem-response.js';
-export { logToConsole, renderProblem, STALE_HEADERS, toLogEntry } from './render.js';
-export type { LogEntry, Problem, ProblemBody, ProblemRequest } from './render.js';
+export { renderProblem } from './render.js';
+export type { Problem, ProblemBody, ProblemRequest } from './render.js';
 export { DEFAULT_REQUEST_ID_PATTERN, isValidRequestId, resolveRequestId } from './request-id.js';
 export type { RequestIdOptions } from './request-id.js';
+export { REQUEST_ID_KEY } from './request-stash.js';
+export type { RequestIdStash } from './request-stash.js';
 export { parseRetryAfter } from './retry-after.js';
+export { applyProblem, STALE_HEADERS } from './sink.js';
+export type { ProblemSink, ResponseState } from './sink.js';

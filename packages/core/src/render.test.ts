@@ -1,10 +1,10 @@
-import fc from 'fast-check';
 import createHttpError from 'http-errors';
 import { describe, expect, it, vi } from 'vitest';
 import { defineConventions } from './conventions.js';
-import type { ErrorReport } from './conventions.js';
 import { BadGatewayError, ServiceUnavailableError } from './errors.js';
-import { problemJson, renderProblem, STALE_HEADERS, toLogEntry } from './render.js';
+import { toLogEntry } from './log.js';
+import type { ErrorReport } from './log.js';
+import { renderProblem } from './render.js';
 import type { Problem } from './render.js';
 
 const production = defineConventions({ mode: 'production', onError: false });
@@ -155,13 +155,6 @@ describe('renderProblem: headers', () => {
   it('sends no Proxy-Status for a client error', () => {
     expect(renderProblem(createHttpError(400), { url: '/' }, production).headers['proxy-status']).toBeUndefined();
   });
-
-  it('lists the stale headers an adapter must remove', () => {
-    expect(STALE_HEADERS).toContain('content-length');
-    expect(STALE_HEADERS).toContain('etag');
-    expect(STALE_HEADERS).not.toContain('vary');
-    expect(STALE_HEADERS).not.toContain('access-control-allow-origin');
-  });
 });
 
 describe('renderProblem: content negotiation', () => {
@@ -289,6 +282,11 @@ describe('renderProblem: reporting', () => {
     const log = vi.fn();
     renderProblem(errno('ECONNRESET'), { url: '/', log }, defineConventions({}));
     expect(log).toHaveBeenCalledOnce();
+    const logger = { error: vi.fn() };
+    renderProblem(errno('ECONNRESET'), { url: '/', id: 'r-0', logger }, defineConventions({}));
+    renderProblem(createHttpError(404), { url: '/', logger }, defineConventions({}));
+    expect(logger.error).toHaveBeenCalledOnce();
+    expect(logger.error.mock.calls[0]).toEqual([expect.objectContaining({ requestId: 'r-0', status: 502 }), 'GET / failed: 502 UPSTREAM_CONNECTION_LOST']);
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
       renderProblem(errno('ECONNRESET'), { url: '/', id: 'r-1' }, defineConventions({}));
@@ -297,6 +295,42 @@ describe('renderProblem: reporting', () => {
       const line = JSON.parse(String(spy.mock.calls[0]?.[0])) as Record<string, unknown>;
       expect(line).toMatchObject({ level: 'error', requestId: 'r-1', status: 502, code: 'UPSTREAM_CONNECTION_LOST' });
     } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('decides once who logs: onError over the logger, the logger over the deprecated log function', () => {
+    const calls: string[] = [];
+    const logger = { error: () => void calls.push('logger') };
+    const log = () => void calls.push('log');
+    renderProblem(errno('ECONNRESET'), { url: '/', logger, log }, defineConventions({ onError: () => void calls.push('onError') }));
+    renderProblem(errno('ECONNRESET'), { url: '/', logger, log }, defineConventions({ onError: false }));
+    renderProblem(errno('ECONNRESET'), { url: '/', logger, log }, defineConventions({}));
+    renderProblem(errno('ECONNRESET'), { url: '/', logger: 'not a logger' as never, log }, defineConventions({}));
+    expect(calls).toEqual(['onError', 'logger', 'log']);
+  });
+
+  it('reads the logger once, as the request\'s own, and ignores one a polluted prototype holds', () => {
+    let reads = 0;
+    const logger = { error: vi.fn() };
+    const request = {
+      url: '/',
+      get logger() {
+        reads++;
+        return logger;
+      },
+    };
+    renderProblem(errno('ECONNRESET'), request, defineConventions({}));
+    expect(reads).toBe(1);
+    expect(logger.error).toHaveBeenCalledOnce();
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    Object.defineProperty(Object.prototype, 'logger', { value: logger, configurable: true });
+    try {
+      renderProblem(errno('ECONNRESET'), { url: '/' }, defineConventions({}));
+      expect(logger.error).toHaveBeenCalledOnce();
+      expect(spy).toHaveBeenCalledOnce();
+    } finally {
+      delete (Object.prototype as { logger?: unknown }).logger;
       spy.mockRestore();
     }
   });
@@ -320,36 +354,5 @@ describe('renderProblem: request IDs', () => {
   it('validates an ID the adapter passes in', () => {
     expect(renderProblem(new Error('x'), { url: '/', id: 'ok-1' }, production).requestId).toBe('ok-1');
     expect(renderProblem(new Error('x'), { url: '/', id: 'bad\nid' }, production).requestId).not.toContain('\n');
-  });
-});
-
-describe('problemJson', () => {
-  const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), fc.constantFrom('"', '\\', '\u2028', '\ud800', '</script>'));
-  const optional = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined });
-
-  it('is JSON.stringify of the body, byte for byte', () => {
-    fc.assert(
-      fc.property(
-        fc.record({
-          type: text,
-          title: text,
-          status: fc.integer({ min: 400, max: 599 }),
-          detail: optional(text),
-          instance: optional(text),
-          code: text,
-          requestId: text,
-          traceId: optional(text),
-          retryable: fc.boolean(),
-          retryAfter: optional(fc.nat()),
-          upstream: optional(text),
-          errors: optional(fc.array(fc.record({ pointer: optional(text), detail: text }))),
-          debug: optional(fc.record({ name: text, message: text, stack: optional(fc.array(text)) })),
-        }),
-        (body) => {
-          expect(problemJson(body)).toBe(JSON.stringify(body));
-        },
-      ),
-      { numRuns: 500 },
-    );
   });
 });

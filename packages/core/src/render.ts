@@ -2,13 +2,20 @@ import { classify } from './classify.js';
 import type { Classification, ProblemFieldError } from './classify.js';
 import { CODE_INFO, codeForStatus, slugForCode, titleForStatus } from './codes.js';
 import { resolveConventions } from './conventions.js';
-import type { Conventions, ConventionsOptions, ErrorReport } from './conventions.js';
+import type { Conventions, ConventionsOptions } from './conventions.js';
 import { describeError } from './describe.js';
 import type { ErrorDescription } from './describe.js';
 import { readSingleHeader } from './headers.js';
 import type { HeadersLike } from './headers.js';
+import { report } from './log.js';
+import type { ErrorReport, LoggerLike } from './log.js';
+import { CONTENT_TYPES, negotiate } from './negotiate.js';
 import { keep } from './own.js';
 import { isValidRequestId, resolveRequestId } from './request-id.js';
+import { serialize } from './serialize.js';
+
+// Its home is log.ts; classify.property.test.ts still imports it from here.
+export { toLogEntry } from './log.js';
 
 /** The framework-neutral view of a request that adapters hand to the core. */
 export interface ProblemRequest {
@@ -19,7 +26,16 @@ export interface ProblemRequest {
   readonly headers?: HeadersLike | undefined;
   /** The request ID when the adapter already resolved one; otherwise it is resolved from `headers`. */
   readonly id?: string | undefined;
-  /** The adapter's default logger, used when the conventions set no `onError`. */
+  /**
+   * The framework's logger (pino's `request.log`, Nest's `Logger` behind a shim, `console`), used
+   * when the conventions set no `onError`: each 5xx once, as the masked log entry. Without one, a
+   * JSON line on stderr.
+   */
+  readonly logger?: LoggerLike | undefined;
+  /**
+   * A log function, used when the conventions set no `onError` and no `logger` is given.
+   * @deprecated Hand over the framework's `logger`: the core decides what is logged.
+   */
   readonly log?: ((report: ErrorReport) => void) | undefined;
 }
 
@@ -43,7 +59,7 @@ export interface ProblemBody {
 /** Everything an adapter copies onto its response. */
 export interface Problem {
   readonly status: number;
-  /** Lower-case header names. Set them over the response's headers after removing {@link STALE_HEADERS}. */
+  /** Lower-case header names. `applyProblem` sets them over the response's headers, stale ones removed. */
   readonly headers: Readonly<Record<string, string>>;
   /** The serialized body, or `null` for HEAD. */
   readonly body: string | null;
@@ -52,37 +68,6 @@ export interface Problem {
   readonly classification: Classification;
   readonly requestId: string;
 }
-
-/**
- * Response headers that describe a body or its caching. Any of them set before
- * the error must go: they belong to the response that was abandoned.
- */
-export const STALE_HEADERS: readonly string[] = Object.freeze([
-  'content-length',
-  'content-encoding',
-  'content-range',
-  'content-disposition',
-  'content-language',
-  'content-location',
-  'content-md5',
-  'etag',
-  'last-modified',
-  'expires',
-  'age',
-  'pragma',
-  'accept-ranges',
-  'transfer-encoding',
-  'location',
-  'refresh',
-]);
-
-type Format = 'json' | 'html' | 'text';
-
-const CONTENT_TYPES: Readonly<Record<Format, string>> = {
-  json: 'application/problem+json; charset=utf-8',
-  html: 'text/html; charset=utf-8',
-  text: 'text/plain; charset=utf-8',
-};
 
 const GENERIC_5XX = 'The server could not complete the request.';
 // W3C Trace Context: version 00 is exactly these four fields; later versions may append `-…`.
@@ -93,12 +78,13 @@ const METHOD = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,32}$/;
 
 /**
  * Turns any thrown value into the status, headers and body of an RFC 9457
- * problem response, and reports it to the logging hook. Never throws.
+ * problem response, and reports it: to the conventions' `onError`, else to the
+ * request's `logger`, else as a JSON line on stderr. Never throws.
  *
  * @example
  * ```ts
- * const problem = renderProblem(err, { method: req.method, url: req.url, headers: req.headers }, conventions);
- * res.writeHead(problem.status, problem.headers).end(problem.body ?? undefined);
+ * const problem = renderProblem(err, { method: req.method, url: req.url, headers: req.headers, logger: req.log }, conventions);
+ * writeProblem(res, problem);
  * ```
  */
 export function renderProblem(
@@ -106,22 +92,22 @@ export function renderProblem(
   request: ProblemRequest,
   conventions?: Conventions | ConventionsOptions,
 ): Problem {
-  const { log, headers: given, id, method: verb, url } = fieldsOf(request);
-  const adapterLog = typeof log === 'function' ? (log as (report: ErrorReport) => void) : undefined;
+  const fields = fieldsOf(request);
+  const { headers: given, id, method: verb, url } = fields;
   let config: Conventions;
   try {
     config = resolveConventions(conventions);
   } catch (problem) {
     // Options are validated at start-up by defineConventions; an invalid object here is a programming error.
     config = resolveConventions(undefined);
-    report(config, { error: problem, classification: classify(problem), requestId: 'unknown', method: '', path: '' }, adapterLog);
+    report({ error: problem, classification: classify(problem), requestId: 'unknown', method: '', path: '' }, config.onError, fields);
   }
   const headers = headersOf(given);
   const requestId = typeof id === 'string' && isValidRequestId(id, config.requestIdPattern) ? id : resolveRequestId(headers, config);
   const method = methodOf(verb);
   const path = pathOf(typeof url === 'string' ? url : undefined);
   const classification = classify(error, { method, headers }, config);
-  report(config, { error, classification, requestId, method, path }, adapterLog);
+  report({ error, classification, requestId, method, path }, config.onError, fields);
   try {
     return build(error, classification, { method, path, headers, requestId, config });
   } catch {
@@ -134,6 +120,7 @@ const NO_FIELDS: Readonly<Record<keyof ProblemRequest, undefined>> = Object.free
   url: undefined,
   headers: undefined,
   id: undefined,
+  logger: undefined,
   log: undefined,
 });
 
@@ -146,6 +133,7 @@ function fieldsOf(request: ProblemRequest): Readonly<Record<keyof ProblemRequest
       url: keep(request, 'url', request.url),
       headers: keep(request, 'headers', request.headers),
       id: keep(request, 'id', request.id),
+      logger: keep(request, 'logger', request.logger),
       log: keep(request, 'log', request.log),
     };
   } catch {
@@ -271,105 +259,6 @@ function sfString(text: string): string {
   return `"${printable.replace(/[\\"]/g, '\\$&')}"`;
 }
 
-function serialize(body: ProblemBody, format: Format): string {
-  if (format === 'json') return problemJson(body);
-  const heading = `${body.status} ${body.title}`;
-  const lines = body.errors?.map((entry) => entry.detail) ?? [];
-  if (format === 'text') {
-    let text = heading;
-    if (body.detail !== undefined) text += `\n\n${body.detail}`;
-    for (const line of lines) text += `\n- ${line}`;
-    text += `\n\nRequest ID: ${body.requestId}\n`;
-    if (body.debug !== undefined) text += `\n${JSON.stringify(body.debug, null, 2)}\n`;
-    return text;
-  }
-  let html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(heading)}</title></head><body><h1>${escapeHtml(heading)}</h1>`;
-  if (body.detail !== undefined) html += `<p>${escapeHtml(body.detail)}</p>`;
-  if (lines.length > 0) html += `<ul>${lines.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`;
-  html += `<p>Request ID: <code>${escapeHtml(body.requestId)}</code></p>`;
-  if (body.debug !== undefined) html += `<pre>${escapeHtml(JSON.stringify(body.debug, null, 2))}</pre>`;
-  return `${html}</body></html>\n`;
-}
-
-/**
- * `JSON.stringify(body)`, byte for byte, at half its cost: the members are known, and their
- * strings are nearly always printable ASCII that needs no escaping. Every failing request pays it.
- * @internal
- */
-export function problemJson(body: ProblemBody): string {
-  let json = `{"type":${jsonString(body.type)},"title":${jsonString(body.title)},"status":${body.status}`;
-  if (body.detail !== undefined) json += `,"detail":${jsonString(body.detail)}`;
-  if (body.instance !== undefined) json += `,"instance":${jsonString(body.instance)}`;
-  json += `,"code":${jsonString(body.code)},"requestId":${jsonString(body.requestId)}`;
-  if (body.traceId !== undefined) json += `,"traceId":${jsonString(body.traceId)}`;
-  json += `,"retryable":${body.retryable}`;
-  if (body.retryAfter !== undefined) json += `,"retryAfter":${JSON.stringify(body.retryAfter)}`;
-  if (body.upstream !== undefined) json += `,"upstream":${jsonString(body.upstream)}`;
-  if (body.errors !== undefined) json += `,"errors":${JSON.stringify(body.errors)}`;
-  if (body.debug !== undefined) json += `,"debug":${JSON.stringify(body.debug)}`;
-  return `${json}}`;
-}
-
-/** Printable ASCII but `"` and `\`: JSON holds it as it is. */
-const JSON_PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-function jsonString(text: string): string {
-  return JSON_PLAIN.test(text) ? `"${text}"` : JSON.stringify(text);
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
-
-/**
- * problem+json unless the client prefers HTML or plain text. Browsers send
- * `text/html` first; API clients send nothing, `*\/*` or a JSON type.
- */
-function negotiate(accept: string | undefined): Format {
-  if (accept === undefined || (!accept.includes('html') && !accept.includes('text/plain'))) return 'json';
-  let best: Format = 'json';
-  let bestQ = 0;
-  let bestRank = 0;
-  for (const part of accept.split(',', 20)) {
-    const [range = '', ...params] = part.split(';');
-    const type = range.trim().toLowerCase();
-    let q = 1;
-    for (const param of params) {
-      const [key, value] = param.split('=');
-      if (key?.trim().toLowerCase() === 'q' && value !== undefined) q = Number(value.trim());
-    }
-    if (!(q > 0 && q <= 1)) continue;
-    const match = formatOf(type);
-    if (match === undefined) continue;
-    // Same quality: the more specific range wins, then the server's preference (JSON).
-    const rank = type === '*/*' ? 1 : type.endsWith('/*') ? 2 : 3;
-    if (q > bestQ || (q === bestQ && rank > bestRank)) {
-      best = match;
-      bestQ = q;
-      bestRank = rank;
-    }
-  }
-  return best;
-}
-
-function formatOf(type: string): Format | undefined {
-  switch (type) {
-    case 'application/problem+json':
-    case 'application/json':
-    case 'application/*':
-    case '*/*':
-      return 'json';
-    case 'text/html':
-    case 'application/xhtml+xml':
-      return 'html';
-    case 'text/plain':
-    case 'text/*':
-      return 'text';
-    default:
-      return undefined;
-  }
-}
-
 function traceIdOf(headers: HeadersLike | undefined): string | undefined {
   const traceparent = readSingleHeader(headers, 'traceparent');
   if (traceparent === undefined) return undefined;
@@ -406,72 +295,6 @@ function encodeChar(char: string): string {
   } catch {
     return '%EF%BF%BD';
   }
-}
-
-function report(config: Conventions, entry: ErrorReport, adapterLog: ((report: ErrorReport) => void) | undefined): void {
-  const hook = config.onError === undefined ? (adapterLog ?? logToConsole) : config.onError;
-  if (hook === false) return;
-  try {
-    const result = hook(entry) as unknown;
-    if (typeof result === 'object' && result !== null && typeof (result as Promise<void>).then === 'function') {
-      (result as Promise<void>).then(undefined, ignore);
-    }
-  } catch {
-    // A logging hook must never break the response.
-  }
-}
-
-function ignore(): void {}
-
-/**
- * The default logger of the core: one JSON line on stderr (`console.error`)
- * for every 5xx, with the request ID and the masked error; 4xx and 499 are not logged.
- *
- * @example
- * ```ts
- * defineConventions({ onError: (report) => { metrics.count(report.classification.code); logToConsole(report); } });
- * ```
- */
-export function logToConsole(report: ErrorReport): void {
-  if (report.classification.status < 500) return;
-  console.error(JSON.stringify(toLogEntry(report)));
-}
-
-/** A log record for a report: what adapters pass to pino, Nest's Logger or stderr. */
-export interface LogEntry {
-  readonly level: 'error' | 'warn';
-  readonly msg: string;
-  readonly requestId: string;
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-  readonly code: string;
-  readonly upstream?: string | undefined;
-  readonly err: ErrorDescription;
-}
-
-/**
- * Builds the log record of a report: request ID, method, path, status, code,
- * upstream and the full (masked) error with its causes and stack.
- *
- * @example
- * ```ts
- * onError: (report) => pino.error(toLogEntry(report))
- * ```
- */
-export function toLogEntry(report: ErrorReport): LogEntry {
-  const { classification } = report;
-  return {
-    level: classification.status >= 500 ? 'error' : 'warn',
-    msg: `${report.method} ${report.path} failed: ${classification.status} ${classification.code}`,
-    requestId: report.requestId,
-    method: report.method,
-    path: report.path,
-    status: classification.status,
-    code: classification.code,
-    upstream: classification.upstream,
-    err: describeError(report.error),
-  };
 }
 
 function fallback(classification: Classification, requestId: string, { method, config }: { method: string; config: Conventions }): Problem {

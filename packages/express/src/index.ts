@@ -3,16 +3,8 @@
  * Express adapter of gateway-errors: a request-ID middleware, a problem+json
  * 404 handler and the error handler. Works with Express 4.21+ and 5.
  */
-import {
-  defineConventions,
-  logToConsole,
-  logWith,
-  renderProblem,
-  resolveRequestId,
-  ROUTE_NOT_FOUND,
-  writeProblem,
-} from '@gateway-errors/core';
-import type { Conventions, ConventionsOptions, ErrorReport, LoggerLike, ProblemRequest } from '@gateway-errors/core';
+import { defineConventions, renderProblem, resolveRequestId, ROUTE_NOT_FOUND, writeProblem } from '@gateway-errors/core';
+import type { Conventions, ConventionsOptions, LoggerLike, ProblemRequest } from '@gateway-errors/core';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
 export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
@@ -57,11 +49,9 @@ export function gatewayErrors(conventions?: Conventions | ConventionsOptions): E
   // Express recognises error handlers by their four parameters.
   // eslint-disable-next-line max-params
   return function gatewayErrors(error: unknown, req: Request, res: Response, _next: NextFunction) {
-    const problem = renderProblem(error, view(req, res, config), config);
-    // A response that already started cannot become a problem: cut the connection so the client sees a
-    // failed response rather than a truncated one that looks complete. Not `next(error)`: Express's final
-    // handler would print the raw stack, credentials and all, where the report above logged it masked.
-    if (!writeProblem(res, problem) && res.headersSent && !res.writableEnded && !res.destroyed) res.destroy();
+    // Never `next(error)`, even for a response that started (the core cuts it off): Express's final
+    // handler would print the raw stack, credentials and all, where the core logged it masked.
+    writeProblem(res, renderProblem(error, view(req, res), config));
   };
 }
 
@@ -77,27 +67,18 @@ export function gatewayErrors(conventions?: Conventions | ConventionsOptions): E
 export function notFound(conventions?: Conventions | ConventionsOptions): RequestHandler {
   const config = defineConventions(conventions);
   return function notFound(req, res) {
-    writeProblem(res, renderProblem(ROUTE_NOT_FOUND, view(req, res, config), config));
+    writeProblem(res, renderProblem(ROUTE_NOT_FOUND, view(req, res), config));
   };
 }
 
-function view(req: Request, res: Response, config: Conventions): ProblemRequest {
+/** The request as the core reads it, with pino-http's `req.log` when there is one. */
+function view(req: Request & { log?: LoggerLike }, res: Response): ProblemRequest {
   const known: unknown = res.locals['requestId'];
   return {
     method: req.method,
     url: req.originalUrl,
     headers: req.headers,
     id: typeof known === 'string' ? known : undefined,
-    // The adapter's default logger matters only when the conventions name none.
-    log: config.onError === undefined ? logFor(req) : undefined,
+    logger: req.log,
   };
-}
-
-function logFor(req: Request): (report: ErrorReport) => void {
-  const log = (req as Request & { log?: unknown }).log;
-  return isLogger(log) ? logWith(log) : logToConsole;
-}
-
-function isLogger(value: unknown): value is LoggerLike {
-  return typeof value === 'object' && value !== null && typeof (value as LoggerLike).error === 'function';
 }

@@ -3,8 +3,8 @@
  * Fastify plugin of gateway-errors: validated request IDs and an error handler
  * that answers every failure with the core's problem response.
  */
-import { defineConventions, logWith, renderProblem, resolveRequestId, ROUTE_NOT_FOUND, STALE_HEADERS } from '@gateway-errors/core';
-import type { Conventions, ConventionsOptions, HeadersLike } from '@gateway-errors/core';
+import { applyProblem, defineConventions, renderProblem, REQUEST_ID_KEY, resolveRequestId, ROUTE_NOT_FOUND } from '@gateway-errors/core';
+import type { Conventions, ConventionsOptions, HeadersLike, ProblemSink, RequestIdStash } from '@gateway-errors/core';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -13,10 +13,7 @@ export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
 /** Options of the plugin: the shared conventions. */
 export type GatewayErrorsOptions = Conventions | ConventionsOptions;
 
-const RESOLVED = Symbol.for('gateway-errors.request-id');
-const STALE: ReadonlySet<string> = new Set(STALE_HEADERS);
-
-type RawRequest = { headers: HeadersLike; [RESOLVED]?: string };
+type RawRequest = { headers: HeadersLike } & RequestIdStash;
 
 /**
  * Fastify's `genReqId` that validates the incoming request ID (or makes one),
@@ -32,7 +29,7 @@ export function genReqId(conventions?: GatewayErrorsOptions): (req: { headers: H
   const config = defineConventions(conventions);
   return function genReqId(req) {
     const id = resolveRequestId(req.headers, config);
-    (req as RawRequest)[RESOLVED] = id;
+    (req as RawRequest)[REQUEST_ID_KEY] = id;
     return id;
   };
 }
@@ -58,24 +55,26 @@ export function errorHandler(
         url: request.url,
         headers: request.headers,
         id: typeof request.id === 'string' ? request.id : undefined,
-        log: config.onError === undefined ? logWith(request.log) : undefined,
+        logger: request.log,
       },
       config,
     );
-    // A response that already started cannot become a problem: cut the connection, as Fastify's own
-    // handler does, so the client sees a failed response instead of waiting for the rest.
-    if (reply.raw.headersSent && !reply.raw.writableEnded && !reply.raw.destroyed) {
-      reply.raw.destroy();
-      return;
-    }
-    // A reply already sent, or a client that left, gets nothing more.
-    if (reply.sent || reply.raw.headersSent || reply.raw.destroyed) return;
-    for (const name of Object.keys(reply.getHeaders())) {
-      if (STALE.has(name)) reply.removeHeader(name);
-    }
-    reply.code(problem.status).headers(problem.headers);
-    if (problem.body === null) reply.send();
-    else reply.send(problem.body);
+    applyProblem(replySink(reply), problem);
+  };
+}
+
+/** A Fastify reply as the core writes onto it. */
+function replySink(reply: FastifyReply): ProblemSink {
+  const { raw } = reply;
+  return {
+    // Started: its head went out through `reply.raw` (a stream failed half-way). Gone: sent, or the client left.
+    state: () => (raw.headersSent && !raw.writableEnded && !raw.destroyed ? 'started' : reply.sent || raw.headersSent || raw.destroyed ? 'gone' : 'open'),
+    headerNames: () => Object.keys(reply.getHeaders()),
+    removeHeader: (name) => void reply.removeHeader(name),
+    setHeader: (name, value) => void reply.header(name, value),
+    end: (status, body) => void (body === null ? reply.code(status).send() : reply.code(status).send(body)),
+    // As Fastify's own handler does: the client sees a failed response instead of waiting for the rest.
+    abort: () => void raw.destroy(),
   };
 }
 
@@ -99,7 +98,7 @@ const plugin: FastifyPluginCallback<GatewayErrorsOptions> = (app, options, done)
   const header = config.requestIdHeader;
   const label = app.initialConfig.requestIdLogLabel ?? 'reqId';
   app.addHook('onRequest', function requestId(request, reply, next) {
-    let id = (request.raw as unknown as RawRequest)[RESOLVED];
+    let id = (request.raw as unknown as RawRequest)[REQUEST_ID_KEY];
     if (id === undefined) {
       // genReqId was not given to the Fastify constructor: answer with a validated ID all the same.
       id = resolveRequestId(request.headers, config);

@@ -4,15 +4,8 @@
  * handler and a not-found handler. Web APIs only: it runs wherever Hono runs
  * (Node.js, Bun, Deno, Cloudflare Workers).
  */
-import {
-  defineConventions,
-  isValidRequestId,
-  renderProblem,
-  resolveRequestId,
-  ROUTE_NOT_FOUND,
-  STALE_HEADERS,
-} from '@gateway-errors/core';
-import type { Conventions, ConventionsOptions, HeadersLike } from '@gateway-errors/core';
+import { applyProblem, defineConventions, isValidRequestId, renderProblem, resolveRequestId, ROUTE_NOT_FOUND } from '@gateway-errors/core';
+import type { Conventions, ConventionsOptions, HeadersLike, ProblemSink } from '@gateway-errors/core';
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
 
 export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
@@ -21,8 +14,6 @@ export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
 export type RequestIdVariables = { requestId: string };
 
 type Env = { Variables: RequestIdVariables };
-
-const STALE: ReadonlySet<string> = new Set(STALE_HEADERS);
 
 /**
  * First middleware: reuses the ID `hono/request-id` set, or validates the
@@ -104,16 +95,29 @@ function respond(config: Conventions, error: unknown, c: Context): Response {
     own.headers.set(config.requestIdHeader, problem.requestId);
     return own;
   }
-  // newResponse() carries the headers set so far (CORS, Vary, the request ID) into ours, under ours.
-  const response = c.newResponse(problem.body, problem.status as never, problem.headers);
-  const headers = response.headers;
-  let stale: string[] | undefined;
-  for (const name of headers.keys()) if (STALE.has(name)) (stale ??= []).push(name);
-  if (stale !== undefined) for (const name of stale) headers.delete(name);
+  // One Response per failure: newResponse() carries the headers set so far (CORS, Vary, the request ID)
+  // into it, and the core drops the stale ones and sets its own over the rest.
+  const response = c.newResponse(problem.body, problem.status as never);
+  applyProblem(headersSink(response.headers), problem);
   // Hono copies every header of the response under way onto the one returned, over ours (an ETag,
   // a Cache-Control): everything worth keeping is in ours already, so let that response go.
   c.res = undefined as unknown as Response;
   return response;
+}
+
+/**
+ * The headers of a Response made for the problem, with its status and body: it never started, and
+ * once its headers are right there is nothing left to send.
+ */
+function headersSink(headers: Headers): ProblemSink {
+  return {
+    state: () => 'open',
+    headerNames: () => headers.keys(),
+    removeHeader: (name) => headers.delete(name),
+    setHeader: (name, value) => headers.set(name, value),
+    end() {},
+    abort() {},
+  };
 }
 
 /**

@@ -4,15 +4,15 @@
  * middleware, on `@nestjs/platform-express` and `@nestjs/platform-fastify`.
  */
 import {
+  applyProblem,
   defineConventions,
-  logWith,
   renderProblem,
+  REQUEST_ID_KEY,
   resolveRequestId,
   ROUTE_NOT_FOUND,
-  STALE_HEADERS,
   writeProblem,
 } from '@gateway-errors/core';
-import type { Conventions, ConventionsOptions, ErrorReport, LoggerLike, NodeResponseLike, Problem } from '@gateway-errors/core';
+import type { Conventions, ConventionsOptions, LoggerLike, NodeResponseLike, ProblemSink, RequestIdStash } from '@gateway-errors/core';
 import { Catch, Global, Inject, Injectable, Logger, Module, Optional, RequestMethod } from '@nestjs/common';
 import type {
   ArgumentsHost,
@@ -35,11 +35,7 @@ export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
 /** Injection token of the conventions the module was given. */
 export const GATEWAY_ERRORS_CONVENTIONS: unique symbol = Symbol.for('gateway-errors.nestjs.conventions');
 
-const REQUEST_ID: unique symbol = Symbol.for('gateway-errors.request-id');
-const STALE: ReadonlySet<string> = new Set(STALE_HEADERS);
-
-type RawRequest = { headers: Record<string, string | string[] | undefined>; [REQUEST_ID]?: string };
-type AbortableResponse = { destroy(): unknown };
+type RawRequest = { headers: Record<string, string | string[] | undefined> } & RequestIdStash;
 type FastifyReplyLike = {
   raw: unknown;
   getHeaders(): Record<string, unknown>;
@@ -61,7 +57,7 @@ export class RequestIdMiddleware implements NestMiddleware {
 
   use(req: RawRequest, res: { setHeader(name: string, value: string): unknown }, next: (error?: unknown) => void): void {
     const id = resolveRequestId(req.headers, this.conventions);
-    req[REQUEST_ID] = id;
+    req[REQUEST_ID_KEY] = id;
     res.setHeader(this.conventions.requestIdHeader, id);
     next();
   }
@@ -82,7 +78,8 @@ export class RequestIdMiddleware implements NestMiddleware {
 @Catch()
 export class GatewayExceptionFilter implements ExceptionFilter {
   private readonly conventions: Conventions;
-  private readonly logger = new Logger('GatewayErrors');
+  /** Nest's Logger: each 5xx once, the core's masked entry (request ID, code, upstream, masked error and stack). */
+  private readonly logger: LoggerLike = nestLogger(new Logger('GatewayErrors'));
 
   constructor(
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
@@ -107,35 +104,26 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     const url = adapter.getRequestUrl(request) as string;
     const problem = renderProblem(
       isRouteNotFound(exception, method, url) ? ROUTE_NOT_FOUND : exception,
-      {
-        method,
-        url,
-        headers: raw.headers,
-        id: raw[REQUEST_ID],
-        log: this.conventions.onError === undefined ? this.log : undefined,
-      },
+      { method, url, headers: raw.headers, id: raw[REQUEST_ID_KEY], logger: this.logger },
       this.conventions,
     );
-    const fastify = isFastifyReply(response);
-    const out = (fastify ? response.raw : response) as NodeResponseLike & AbortableResponse;
-    const written = fastify ? this.replyFastify(response, problem) : writeProblem(out, problem);
-    // A response that already started cannot become a problem: cut the connection so the client sees
-    // a failed response rather than a truncated one that looks complete.
-    if (!written && out.writableEnded !== true && out.destroyed !== true) out.destroy();
+    if (isFastifyReply(response)) applyProblem(this.replySink(response), problem);
+    else writeProblem(response as NodeResponseLike, problem);
   }
 
-  /** Through the adapter, so Fastify's reply lifecycle (hooks, logging) sees the response. */
-  private replyFastify(reply: FastifyReplyLike, problem: Problem): boolean {
+  /** A Fastify reply written through the adapter, so Fastify's reply lifecycle (hooks, logging) sees the response. */
+  private replySink(reply: FastifyReplyLike): ProblemSink {
     const adapter = this.adapterHost.httpAdapter;
     const raw = reply.raw as NodeResponseLike;
-    // NestJS 11's `isHeadersSent` reads only `reply.sent`, which misses headers flushed through `reply.raw`.
-    if (adapter.isHeadersSent(reply) || raw.headersSent || raw.writableEnded === true || raw.destroyed === true) return false;
-    for (const name of Object.keys(reply.getHeaders())) {
-      if (STALE.has(name)) reply.removeHeader(name);
-    }
-    for (const name in problem.headers) adapter.setHeader(reply, name, problem.headers[name]!);
-    adapter.reply(reply, problem.body ?? undefined, problem.status);
-    return true;
+    return {
+      // NestJS 11's `isHeadersSent` reads only `reply.sent`, which misses headers flushed through `reply.raw`.
+      state: () => (raw.writableEnded === true || raw.destroyed === true ? 'gone' : adapter.isHeadersSent(reply) || raw.headersSent ? 'started' : 'open'),
+      headerNames: () => Object.keys(reply.getHeaders()),
+      removeHeader: (name) => void reply.removeHeader(name),
+      setHeader: (name, value) => void adapter.setHeader(reply, name, value),
+      end: (status, body) => void adapter.reply(reply, body ?? undefined, status),
+      abort: () => void raw.destroy?.(),
+    };
   }
 
   /**
@@ -154,12 +142,12 @@ export class GatewayExceptionFilter implements ExceptionFilter {
         method: info?.operation?.operation === 'mutation' ? 'POST' : 'GET',
         url,
         headers: raw?.headers,
-        id: raw?.[REQUEST_ID],
-        log: this.conventions.onError === undefined ? this.log : undefined,
+        id: raw?.[REQUEST_ID_KEY],
+        logger: this.logger,
       },
       this.conventions,
     );
-    if (raw !== undefined) raw[REQUEST_ID] = problem.requestId;
+    if (raw !== undefined) raw[REQUEST_ID_KEY] = problem.requestId;
     markResponse(response, this.conventions.requestIdHeader, problem.requestId);
     // The members but `detail`, which is the message, and `instance`, the GraphQL endpoint's path.
     const extensions: Record<string, unknown> = {};
@@ -171,9 +159,6 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     error.stack = `Error: ${error.message}`;
     return error;
   }
-
-  /** Nest's Logger: each 5xx once, the core's masked entry (request ID, code, upstream, masked error and stack). */
-  private readonly log: (report: ErrorReport) => void = logWith(nestLogger(this.logger));
 }
 
 /**

@@ -1,0 +1,157 @@
+/**
+ * Logging: the report the core makes of every rendered error, and the one place that decides where
+ * it goes and what a default logger writes. Adapters hand over their framework's logger, never a
+ * log function of their own: each 5xx is written once, as the masked log entry; a 4xx is the
+ * client's and a 499 is a client that left, so neither is logged by default.
+ */
+import type { Classification } from './classify.js';
+import { describeError } from './describe.js';
+import type { ErrorDescription } from './describe.js';
+
+/** What the logging hook receives for every error the core renders. */
+export interface ErrorReport {
+  /** The value that was thrown, untouched. */
+  readonly error: unknown;
+  readonly classification: Classification;
+  readonly requestId: string;
+  readonly method: string;
+  /** The request path, without its query string. */
+  readonly path: string;
+}
+
+/** Receives every rendered error. May return a promise; a throw or rejection is swallowed. */
+export type ErrorHook = (report: ErrorReport) => void | Promise<void>;
+
+/**
+ * A pino-, bunyan- or console-style logger: what an adapter hands over as
+ * `ProblemRequest.logger` (pino's `request.log`, a shim for Nest's `Logger`, `console`).
+ */
+export interface LoggerLike {
+  error(fields: object, message?: string): void;
+}
+
+/** A log record for a report: what adapters pass to pino, Nest's Logger or stderr. */
+export interface LogEntry {
+  readonly level: 'error' | 'warn';
+  readonly msg: string;
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly code: string;
+  readonly upstream?: string | undefined;
+  readonly err: ErrorDescription;
+}
+
+/**
+ * Builds the log record of a report: request ID, method, path, status, code,
+ * upstream and the full (masked) error with its causes and stack.
+ *
+ * @example
+ * ```ts
+ * onError: (report) => pino.error(toLogEntry(report))
+ * ```
+ */
+export function toLogEntry(report: ErrorReport): LogEntry {
+  const { classification } = report;
+  return {
+    level: classification.status >= 500 ? 'error' : 'warn',
+    msg: `${report.method} ${report.path} failed: ${classification.status} ${classification.code}`,
+    requestId: report.requestId,
+    method: report.method,
+    path: report.path,
+    status: classification.status,
+    code: classification.code,
+    upstream: classification.upstream,
+    err: describeError(report.error),
+  };
+}
+
+/**
+ * The default logger of the core: one JSON line on stderr (`console.error`)
+ * for every 5xx, with the request ID and the masked error; 4xx and 499 are not logged.
+ *
+ * @example
+ * ```ts
+ * defineConventions({ onError: (report) => { metrics.count(report.classification.code); logToConsole(report); } });
+ * ```
+ */
+export function logToConsole(report: ErrorReport): void {
+  if (!isLogged(report)) return;
+  console.error(JSON.stringify(toLogEntry(report)));
+}
+
+/**
+ * A logging hook that writes each 5xx once, as `logger.error(fields, message)`:
+ * request ID, method, path, status, code, upstream and the full masked error
+ * as `err`. 4xx and 499 are not logged. What every adapter's default logging does
+ * with the logger it hands over.
+ *
+ * @example
+ * ```ts
+ * defineConventions({ onError: logWith(pino()) });
+ * ```
+ */
+export function logWith(logger: LoggerLike): ErrorHook {
+  return function logReport(report) {
+    writeTo(logger, report);
+  };
+}
+
+/** Where a report goes when the conventions name no hook: the adapter's logger, else the deprecated log function. */
+interface AdapterLogging {
+  readonly logger?: unknown;
+  readonly log?: unknown;
+}
+
+/**
+ * @internal Reports a rendered error: to the conventions' `onError` (nowhere when it is `false`),
+ * else to the logger the adapter handed over, else (deprecated) to its log function, else as one
+ * JSON line on stderr. Never throws: a logging hook must never break the response.
+ */
+export function report(entry: ErrorReport, onError: ErrorHook | false | undefined, { logger, log }: AdapterLogging): void {
+  if (onError === false) return;
+  try {
+    if (onError !== undefined) settle(onError(entry));
+    else if (isLogger(logger)) writeTo(logger, entry);
+    else if (typeof log === 'function') settle((log as ErrorHook)(entry));
+    else logToConsole(entry);
+  } catch {
+    // A logging hook must never break the response.
+  }
+}
+
+/** What the default loggers write: each 5xx. A 4xx is the client's error; a 499 a client that left. */
+function isLogged(report: ErrorReport): boolean {
+  return report.classification.status >= 500;
+}
+
+function writeTo(logger: LoggerLike, report: ErrorReport): void {
+  if (!isLogged(report) || isMuted(logger)) return;
+  const { level: _level, msg, ...fields } = toLogEntry(report);
+  logger.error(fields, msg);
+}
+
+function isLogger(value: unknown): value is LoggerLike {
+  return typeof value === 'object' && value !== null && typeof (value as LoggerLike).error === 'function';
+}
+
+/**
+ * A logger that would drop the line: pino below `error`, or a no-op logger (Fastify's without
+ * `logger: true`, pino at `silent`) whose every level is one function. Building the entry would
+ * be wasted work on every failing request.
+ */
+function isMuted(logger: LoggerLike): boolean {
+  const { isLevelEnabled, trace, info } = logger as LoggerLike & { isLevelEnabled?: unknown; trace?: unknown; info?: unknown };
+  if (typeof isLevelEnabled === 'function') return (isLevelEnabled as (level: string) => unknown).call(logger, 'error') === false;
+  return typeof trace === 'function' && logger.error === trace && logger.error === info;
+}
+
+/** A hook may return a promise: its rejection is swallowed like a throw. */
+function settle(result: unknown): void {
+  if (typeof result === 'object' && result !== null && typeof (result as Promise<void>).then === 'function') {
+    (result as Promise<void>).then(undefined, ignore);
+  }
+}
+
+function ignore(): void {}
