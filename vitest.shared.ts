@@ -11,3 +11,9 @@ export const alias: Record<string, string> = {
   '@gateway-errors/hono': source('./packages/hono/src/index.ts'),
   '@gateway-errors/nestjs': source('./packages/nestjs/src/index.ts'),
 };
+
+/**
+ * Setup files of every project: a test fails when an error escaped unhandled while it ran
+ * (`packages/fault-servers`, home of the workspace's test infrastructure).
+ */
+export const setupFiles: string[] = [source('./packages/fault-servers/src/no-escapes.setup.ts')];

@@ -1,6 +1,6 @@
 import swc from 'unplugin-swc';
 import { defineProject } from 'vitest/config';
-import { alias } from '../../vitest.shared.js';
+import { alias, setupFiles } from '../../vitest.shared.js';
 
 export default defineProject({
   // Nest's ValidationPipe reads parameter types from decorator metadata, which only SWC emits here.
@@ -9,5 +9,6 @@ export default defineProject({
   test: {
     name: 'conformance',
     include: ['src/**/*.test.ts'],
+    setupFiles,
   },
 });

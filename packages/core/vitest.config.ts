@@ -1,11 +1,13 @@
 import { defineProject } from 'vitest/config';
-import { alias } from '../../vitest.shared.js';
+import { alias, setupFiles } from '../../vitest.shared.js';
 
 export default defineProject({
   resolve: { alias },
   test: {
     name: 'core',
     include: ['src/**/*.test.ts'],
-    setupFiles: ['src/test-support/fast-check.setup.ts'],
+    // Type tests (`*.test-d.ts`): `pnpm typecheck` compiles them with tsconfig.test.json; `vitest --typecheck` runs them as tests.
+    typecheck: { include: ['src/**/*.test-d.ts'], tsconfig: './tsconfig.test.json' },
+    setupFiles: [...setupFiles, 'src/test-support/fast-check.setup.ts'],
   },
 });

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineProject } from 'vitest/config';
-import { alias } from '../../vitest.shared.js';
+import { alias, setupFiles } from '../../vitest.shared.js';
 
 const nodeModules = fileURLToPath(new URL('./node_modules/', import.meta.url));
 
@@ -26,6 +26,6 @@ export default defineProject({
   test: {
     name: 'nestjs (nest 11)',
     include: ['src/**/*.test.ts', '../nestjs/src/nestjs.node.test.ts'],
-    setupFiles: ['src/nest-11.setup.ts'],
+    setupFiles: [...setupFiles, 'src/nest-11.setup.ts'],
   },
 });

@@ -1,6 +1,6 @@
 import swc from 'unplugin-swc';
 import { defineProject } from 'vitest/config';
-import { alias } from '../../vitest.shared.js';
+import { alias, setupFiles } from '../../vitest.shared.js';
 
 export default defineProject({
   // Nest's ValidationPipe reads parameter types from decorator metadata, which only SWC emits here.
@@ -9,5 +9,8 @@ export default defineProject({
   test: {
     name: 'nestjs',
     include: ['src/**/*.test.ts'],
+    // Type tests (`*.test-d.ts`): `pnpm typecheck` compiles them with tsconfig.test.json; `vitest --typecheck` runs them as tests.
+    typecheck: { include: ['src/**/*.test-d.ts'], tsconfig: './tsconfig.test.json' },
+    setupFiles,
   },
 });

@@ -1,14 +1,14 @@
-import { defineConventions } from '@gateway-errors/core';
-import type { ErrorReport, Mode } from '@gateway-errors/core';
+import { defineConventions, toLogEntry } from '@gateway-errors/core';
+import type { ErrorDescription, ErrorHook, ErrorReport, LogEntry, Mode } from '@gateway-errors/core';
 import { startFaults } from '@gateway-errors/fault-servers';
 import type { Faults } from '@gateway-errors/fault-servers';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostileMapper, scenarios, shutdownScenarios } from './scenarios.js';
+import { ABANDONED_HEADERS, hostileMapper, KEPT_HEADERS, scenarios, shutdownScenarios } from './scenarios.js';
 import type { Scenario } from './scenarios.js';
 import { EDGE_SCENARIOS, edgeApp } from './edge.js';
+import type { RunningTarget, Target } from './target.js';
 import { targets } from './targets.js';
-import type { RunningTarget, Target } from './targets.js';
 
 interface Answer {
   readonly status: number;
@@ -23,6 +23,19 @@ const MODES: readonly Mode[] = ['production', 'development'];
 
 /** Answers by scenario, mode and target, for the cross-adapter comparison at the end. */
 const answers = new Map<string, Map<string, Answer>>();
+/** The log record of each answer's report (`toLogEntry`), keyed like {@link answers}. */
+const logEntries = new Map<string, Map<string, LogEntry>>();
+
+/** Logging hooks that fail: neither may change an answer, and the app goes on serving. */
+const FAILING_HOOKS: ReadonlyArray<readonly [string, ErrorHook]> = [
+  [
+    'throws',
+    () => {
+      throw new Error('log sink down');
+    },
+  ],
+  ['rejects', () => Promise.reject(new Error('log sink down'))],
+];
 
 let faults: Faults;
 
@@ -49,7 +62,7 @@ async function send(url: string, scenario: Scenario): Promise<Answer> {
   });
   const response = await (body === undefined ? call : call.send(body));
   const text: unknown = response.body;
-  return { status: response.status, headers: response.headers as Record<string, string>, text: typeof text === 'string' ? text : '' };
+  return { status: response.status, headers: response.headers, text: typeof text === 'string' ? text : '' };
 }
 
 function check(answer: Answer, scenario: Scenario, mode: Mode): void {
@@ -68,6 +81,11 @@ function check(answer: Answer, scenario: Scenario, mode: Mode): void {
     else expect(answer.headers['proxy-status']?.startsWith(expected.proxyStatus)).toBe(true);
   }
   if (expected.status < 500) expect(answer.headers['proxy-status']).toBeUndefined();
+  if (expected.headersBeforeFailure === true) {
+    // What described the abandoned body is gone (content-length and transfer-encoding are the problem's own, if any).
+    for (const [name, value] of Object.entries(ABANDONED_HEADERS)) expect(answer.headers[name], name).not.toBe(value);
+    for (const [name, value] of Object.entries(KEPT_HEADERS)) expect(answer.headers[name], name).toBe(value);
+  }
   if (mode === 'production' && expected.status >= 500) {
     // Nothing of the error in any content type, header or body; and no body beyond its caps.
     const everything = `${answer.text} ${JSON.stringify(answer.headers)}`;
@@ -111,10 +129,46 @@ function ports(): Record<string, string> {
 }
 
 function record(scenario: Scenario, mode: Mode, target: Target, answer: Answer): void {
-  const key = `${scenario.name} (${mode})`;
-  let byTarget = answers.get(key);
-  if (byTarget === undefined) answers.set(key, (byTarget = new Map()));
-  byTarget.set(target.name, answer);
+  put(answers, `${scenario.name} (${mode})`, target, answer);
+}
+
+function put<T>(table: Map<string, Map<string, T>>, key: string, target: Target, value: T): void {
+  let byTarget = table.get(key);
+  if (byTarget === undefined) table.set(key, (byTarget = new Map()));
+  byTarget.set(target.name, value);
+}
+
+/** An answer as compared between targets: without what differs by nature (dates, framing, generated IDs, debug details). */
+function normalise(answer: Answer, target: Target): Answer {
+  const headers: Record<string, string> = {};
+  const generated = answer.headers['x-request-id'];
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (VOLATILE.includes(name) || target.ownHeaders.includes(name)) continue;
+    // Like the body's debug member, development's details name what the framework passed on.
+    headers[name] = name === 'proxy-status' ? value.replace(/; details=.*$/, '') : value;
+  }
+  const text = generated !== undefined && UUID.test(generated) ? answer.text.replaceAll(generated, '<generated>') : answer.text;
+  if (generated !== undefined && UUID.test(generated)) headers['x-request-id'] = '<generated>';
+  return { status: answer.status, headers, text: stripDebug(text) };
+}
+
+/** Stack lines and messages in `debug` name framework files; everything else must match. */
+function stripDebug(text: string): string {
+  // HTML shows debug in a <pre>, plain text as indented JSON after the request ID.
+  if (!text.startsWith('{')) return text.replace(/<pre>[\s\S]*<\/pre>/, '<pre/>').replace(/\n\n\{\n[\s\S]*$/, '\n\n<debug>\n');
+  const body = JSON.parse(text) as Record<string, unknown>;
+  if (body['debug'] !== undefined) body['debug'] = '<debug>';
+  return JSON.stringify(body);
+}
+
+/** A log record as compared between targets: stack lines name framework files, and a generated ID is anyone's. */
+function comparableEntry(entry: LogEntry): Omit<LogEntry, 'err'> & { err: object } {
+  const withoutStacks = ({ stack: _stack, causes, ...rest }: ErrorDescription): object => ({
+    ...rest,
+    ...(causes === undefined ? {} : { causes: causes.map(withoutStacks) }),
+  });
+  const requestId = UUID.test(entry.requestId) ? '<generated>' : entry.requestId;
+  return { ...entry, requestId, err: withoutStacks(entry.err) };
 }
 
 describe.each(targets)('$name', (target) => {
@@ -140,6 +194,39 @@ describe.each(targets)('$name', (target) => {
       expect(mine).toHaveLength(1);
       expect(mine[0]?.requestId).toBe(answer.headers['x-request-id']);
       expect(mine[0]?.classification.status).toBe(scenario.expected.status);
+      put(logEntries, `${scenario.name} (${mode})`, target, toLogEntry(mine[0]!));
+    });
+  });
+
+  // After the production answers above: a hook that fails is swallowed, and the answer is the same.
+  describe.each(FAILING_HOOKS)('production, with an onError hook that %s', (_kind, hook) => {
+    let app: RunningTarget;
+    let calls = 0;
+
+    beforeAll(async () => {
+      const onError: ErrorHook = (report) => {
+        calls += 1;
+        return hook(report);
+      };
+      app = await target.start(defineConventions({ mode: 'production', onError, mappers: [hostileMapper] }), faults);
+    });
+
+    afterAll(async () => {
+      await app.close();
+    });
+
+    it.each(scenarios)('$name: the same answer', async (scenario) => {
+      const before = calls;
+      const answer = await send(app.url, scenario);
+      expect(calls - before).toBe(1);
+      const reference = answers.get(`${scenario.name} (production)`)?.get(target.name);
+      expect(reference).toBeDefined();
+      expect(normalise(answer, target)).toEqual(normalise(reference!, target));
+    });
+
+    it('goes on serving', async () => {
+      const health = await request(app.url).get('/health');
+      expect(health.status).toBe(200);
     });
   });
 });
@@ -164,28 +251,6 @@ describe('hono@4 (edge-runtime)', () => {
 });
 
 describe('every adapter gives the same answer', () => {
-  function normalise(answer: Answer, target: Target): Answer {
-    const headers: Record<string, string> = {};
-    const generated = answer.headers['x-request-id'];
-    for (const [name, value] of Object.entries(answer.headers)) {
-      if (VOLATILE.includes(name) || target.ownHeaders.includes(name)) continue;
-      // Like the body's debug member, development's details name what the framework passed on.
-      headers[name] = name === 'proxy-status' ? value.replace(/; details=.*$/, '') : value;
-    }
-    const text = generated !== undefined && UUID.test(generated) ? answer.text.replaceAll(generated, '<generated>') : answer.text;
-    if (generated !== undefined && UUID.test(generated)) headers['x-request-id'] = '<generated>';
-    return { status: answer.status, headers, text: stripDebug(text) };
-  }
-
-  /** Stack lines and messages in `debug` name framework files; everything else must match. */
-  function stripDebug(text: string): string {
-    // HTML shows debug in a <pre>, plain text as indented JSON after the request ID.
-    if (!text.startsWith('{')) return text.replace(/<pre>[\s\S]*<\/pre>/, '<pre/>').replace(/\n\n\{\n[\s\S]*$/, '\n\n<debug>\n');
-    const body = JSON.parse(text) as Record<string, unknown>;
-    if (body['debug'] !== undefined) body['debug'] = '<debug>';
-    return JSON.stringify(body);
-  }
-
   const identical = scenarios.filter((scenario) => scenario.identical);
   it.each(identical.flatMap((scenario) => MODES.map((mode) => ({ name: `${scenario.name} (${mode})`, mode }))))('$name', ({ name, mode }) => {
     const byTarget = answers.get(name);
@@ -212,6 +277,23 @@ describe('every adapter gives the same answer', () => {
       }
     }
   });
+
+  // The same failure gives the same record to a custom hook (the core's toLogEntry), in every adapter.
+  it.each(identical.flatMap((scenario) => MODES.map((mode) => ({ name: `${scenario.name} (${mode})`, scenario }))))(
+    '$name: the same log record',
+    ({ name, scenario }) => {
+      const byTarget = logEntries.get(name);
+      expect(byTarget?.size).toBe(targets.length);
+      // Where a framework replaced what was thrown, its err is the replacement's; everything else is alike.
+      const view = (entry: LogEntry): object => {
+        const { err, ...rest } = comparableEntry(entry);
+        return scenario.replacedBy === undefined ? { ...rest, err } : rest;
+      };
+      const [first] = targets;
+      const reference = view(byTarget!.get(first!.name)!);
+      for (const [target, entry] of byTarget!) expect({ target, ...view(entry) }).toEqual({ target, ...reference });
+    },
+  );
 
   // Framework-parsed input (JSON syntax, schema validation, media type, size): the frameworks word the
   // detail themselves, but status, headers and every other member are the same.

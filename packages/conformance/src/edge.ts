@@ -4,6 +4,7 @@ import { EdgeVM } from '@edge-runtime/vm';
 import { build } from 'esbuild';
 import type { Plugin } from 'esbuild';
 import type { Faults } from '@gateway-errors/fault-servers';
+import { HEADERS_BEFORE_FAILURE } from './scenarios.js';
 
 const source = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
@@ -34,7 +35,7 @@ import { defineConventions, ServiceUnavailableError } from '@gateway-errors/core
 import { fetchUpstream, withUpstream } from '@gateway-errors/core/upstream';
 import { gatewayErrors, notFound, requestId } from '@gateway-errors/hono';
 
-export function makeApp(mode, f) {
+export function makeApp(mode, f, headersBeforeFailure) {
   const conventions = defineConventions({ mode, onError: false });
   const client = axios.create({ adapter: 'fetch' });
   const app = new Hono();
@@ -54,11 +55,16 @@ export function makeApp(mode, f) {
     'thrown-null': () => { throw null; },
     'thrown-string': () => { throw 'ECONNREFUSED'; },
   };
-  app.all('/s/:name', async (c) => {
+  const scenario = async (c) => {
     const action = actions[c.req.param('name')];
     if (action === undefined) return c.notFound();
     await action();
     return c.json({ ok: true });
+  };
+  app.all('/s/:name', scenario);
+  app.all('/stale/:name', (c) => {
+    for (const [name, value] of Object.entries(headersBeforeFailure)) c.header(name, value);
+    return scenario(c);
   });
   app.notFound(notFound(conventions));
   app.onError(gatewayErrors(conventions));
@@ -84,6 +90,8 @@ export const EDGE_SCENARIOS: ReadonlySet<string> = new Set([
   'http-error-404',
   'thrown-null',
   'thrown-string',
+  'stale-headers',
+  'stale-headers-4xx',
   'head',
   'accept-html',
   'hostile-request-id',
@@ -118,10 +126,13 @@ export async function edgeApp(
     logLevel: 'silent',
   });
   const vm = new EdgeVM();
-  vm.evaluate(result.outputFiles![0]!.text);
+  vm.evaluate(result.outputFiles[0]!.text);
   const apps = new Map<string, unknown>();
   return async (mode, request) => {
-    if (!apps.has(mode)) apps.set(mode, vm.evaluate(`edgeApp.makeApp(${JSON.stringify(mode)}, ${JSON.stringify(faults)})`));
+    if (!apps.has(mode)) {
+      const args = [mode, faults, HEADERS_BEFORE_FAILURE].map((arg) => JSON.stringify(arg)).join(', ');
+      apps.set(mode, vm.evaluate(`edgeApp.makeApp(${args})`));
+    }
     const app = apps.get(mode) as { request(path: string, init: RequestInit): Promise<Response> };
     const response = await app.request(request.path, { method: request.method, headers: request.headers });
     const headers: Record<string, string> = {};

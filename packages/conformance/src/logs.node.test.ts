@@ -7,7 +7,9 @@
  * `console`. A database password in an error's message, cause or stack must
  * appear nowhere; the masked line, with the request ID, exactly once. Also for
  * a response that fails after its head went out: the client sees it cut off,
- * and the app goes on serving.
+ * and the app goes on serving. And the same failure prints the same entry
+ * (request ID, method, path, status, code, error name and masked message)
+ * whichever adapter's default logger prints it.
  */
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,10 +17,10 @@ import { format } from 'node:util';
 import { defineConventions } from '@gateway-errors/core';
 import { startFaults } from '@gateway-errors/fault-servers';
 import type { Faults } from '@gateway-errors/fault-servers';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteAction } from './scenarios.js';
+import type { RunningTarget } from './target.js';
 import { targets } from './targets.js';
-import type { RunningTarget } from './targets.js';
 
 const SECRET = 'hunter2-SECRET';
 const DATABASE = `postgres://app:${SECRET}@db.internal:5432/orders`;
@@ -82,7 +84,7 @@ function capture(): void {
       const callback = rest.find((value) => typeof value === 'function') as (() => void) | undefined;
       callback?.();
       return true;
-    } as typeof write;
+    };
     restores.push(() => (stream.write = write));
   }
   for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir'] as const) {
@@ -97,24 +99,6 @@ async function printedSince(start: number): Promise<string[]> {
   await sleep(50);
   return records.slice(start);
 }
-
-// ---------------------------------------------------------------------------
-// What must not happen anywhere: errors that escape.
-
-const escaped: unknown[] = [];
-const onEscape = (error: unknown): void => void escaped.push(error);
-
-beforeEach(() => {
-  escaped.length = 0;
-  process.on('unhandledRejection', onEscape);
-  process.on('uncaughtException', onEscape);
-});
-
-afterEach(() => {
-  process.off('unhandledRejection', onEscape);
-  process.off('uncaughtException', onEscape);
-  expect(escaped.map(String)).toEqual([]);
-});
 
 let faults: Faults;
 const nodeEnv = process.env['NODE_ENV'];
@@ -163,6 +147,65 @@ function maskedLines(printed: readonly string[], id: string, masked: string): st
   return printed.filter((record) => record.includes(id) && record.includes(masked) && record.includes('INTERNAL_ERROR'));
 }
 
+/**
+ * The fields of the core's masked entry that every default logger must print alike, from one
+ * printed record: a JSON line (stderr, pino), or Nest's `ConsoleLogger` line, which shows the
+ * entry after its prefix the way `util.inspect` does (colours, unquoted keys, quoted strings).
+ */
+function entryOf(record: string): Record<string, unknown> {
+  const text = record.replaceAll(ANSI_COLOUR, '');
+  const start = text.indexOf('{');
+  let fields: Record<string, unknown>;
+  try {
+    fields = JSON.parse(text.slice(start)) as Record<string, unknown>;
+  } catch {
+    fields = inspected(text.slice(start));
+  }
+  const err = (fields['err'] ?? {}) as Record<string, unknown>;
+  return {
+    requestId: fields['requestId'],
+    method: fields['method'],
+    path: fields['path'],
+    status: fields['status'],
+    code: fields['code'],
+    err: { name: err['name'], message: err['message'] },
+  };
+}
+
+// eslint-disable-next-line no-control-regex -- the escape sequences of terminal colours
+const ANSI_COLOUR = /\u001b\[[0-9;]*m/g;
+
+/** The members of an object as `util.inspect` prints it, and those of its `err`, by their indentation; strings and numbers only. */
+function inspected(text: string): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  const err: Record<string, unknown> = {};
+  let inErr = false;
+  for (const line of text.split('\n')) {
+    const member = /^( +)(\w+): (.*?),?$/.exec(line);
+    if (member === null) continue;
+    const [, indent, key, value] = member as unknown as [string, string, string, string];
+    if (indent.length === 2) inErr = key === 'err';
+    if (indent.length === 2 && !inErr) fields[key] = scalar(value);
+    else if (indent.length === 4 && inErr) err[key] = scalar(value);
+  }
+  return { ...fields, err };
+}
+
+function scalar(value: string): unknown {
+  if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+  const quoted = /^(['"`])(.*)\1$/.exec(value);
+  return quoted === null ? value : quoted[2]!.replace(/\\(.)/g, '$1');
+}
+
+/** The masked entry each target printed, by case, for the cross-adapter comparison at the end. */
+const printedEntries = new Map<string, Map<string, Record<string, unknown>>>();
+
+function keep(name: string, target: string, lines: readonly string[]): void {
+  let byTarget = printedEntries.get(name);
+  if (byTarget === undefined) printedEntries.set(name, (byTarget = new Map()));
+  if (lines.length === 1) byTarget.set(target, entryOf(lines[0]!));
+}
+
 describe.each(targets)('$name', (target) => {
   let app: RunningTarget;
 
@@ -182,7 +225,9 @@ describe.each(targets)('$name', (target) => {
     expect(answer.complete).toBe(true);
     const printed = await printedSince(start);
     expect(printed.filter((record) => record.includes(SECRET))).toEqual([]);
-    expect(maskedLines(printed, id, masked)).toHaveLength(1);
+    const lines = maskedLines(printed, id, masked);
+    expect(lines).toHaveLength(1);
+    keep(name, target.name, lines);
   });
 
   it('a response that fails after its head is cut off, logged once, masked, and the app goes on serving', async () => {
@@ -202,6 +247,28 @@ describe.each(targets)('$name', (target) => {
       return;
     }
     expect(leaks).toEqual([]);
-    expect(maskedLines(printed, id, 'postgres://***@db.internal:5432/orders')).toHaveLength(1);
+    const lines = maskedLines(printed, id, 'postgres://***@db.internal:5432/orders');
+    expect(lines).toHaveLength(1);
+    keep('started', target.name, lines);
+  });
+});
+
+describe('every adapter logs the same failure alike', () => {
+  const cases = [
+    ...CASES.map(({ name }) => ({ name, printedBy: targets })),
+    { name: 'started', printedBy: targets.filter(({ name }) => !STREAMED_BY_SERVER.has(name)) },
+  ];
+
+  it.each(cases)('$name: the same masked entry from each default logger', ({ name, printedBy }) => {
+    const byTarget = printedEntries.get(name);
+    expect([...(byTarget?.keys() ?? [])]).toEqual(printedBy.map((target) => target.name));
+    const reference = byTarget!.get(printedBy[0]!.name);
+    expect(reference).toMatchObject({
+      requestId: `logs-${name}`,
+      status: 500,
+      code: 'INTERNAL_ERROR',
+      err: { name: 'Error', message: expect.not.stringContaining(SECRET) },
+    });
+    for (const [target, entry] of byTarget!) expect({ target, ...entry }).toEqual({ target, ...reference });
   });
 });

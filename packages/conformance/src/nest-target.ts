@@ -28,8 +28,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { IsString } from 'class-validator';
 import { connectionsOf } from './connections.js';
-import { actions, failingBody, ORDER_BODY_LIMIT } from './scenarios.js';
-import type { StartOptions, Target } from './targets.js';
+import { actions, failingBody, HEADERS_BEFORE_FAILURE, ORDER_BODY_LIMIT } from './scenarios.js';
+import { writeBody } from './target.js';
+import type { StartOptions, Target } from './target.js';
 
 const FAULTS = Symbol('faults');
 const OPTIONS = Symbol('options');
@@ -38,17 +39,6 @@ const validation = new ValidationPipe();
 class OrderDto {
   @IsString()
   name!: string;
-}
-
-/**
- * Writes the head and `chunks` straight onto a Node.js response, so a failure
- * reaches the adapter's error handler after the head went out. Every target's
- * `GET /started` (here, as `targets.ts` imports this module and not the reverse).
- */
-export async function writeBody(res: ServerResponse, chunks: AsyncIterable<Uint8Array>): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-  for await (const chunk of chunks) res.write(chunk);
-  res.end();
 }
 
 @Controller()
@@ -74,6 +64,16 @@ class ScenarioController {
     if (action === undefined) throw new NotFoundException();
     await action(this.faults);
     return { ok: true };
+  }
+
+  @All('stale/:name')
+  async stale(
+    @Param('name') name: string,
+    // Express's response and Fastify's reply both have `header(name, value)`.
+    @Res({ passthrough: true }) res: { header(name: string, value: string): unknown },
+  ): Promise<{ ok: true }> {
+    for (const [header, value] of Object.entries(HEADERS_BEFORE_FAILURE)) res.header(header, value);
+    return this.scenario(name);
   }
 
   @Get('health')

@@ -1,5 +1,4 @@
-import type { ServerResponse } from 'node:http';
-import { ServiceUnavailableError } from '@gateway-errors/core';
+import { ServiceUnavailableError, STALE_HEADERS } from '@gateway-errors/core';
 import type { ClassificationOverride } from '@gateway-errors/core';
 import { fetchUpstream, withUpstream } from '@gateway-errors/core/upstream';
 import type { Faults } from '@gateway-errors/fault-servers';
@@ -21,6 +20,47 @@ export interface ScenarioRequest {
   readonly body?: string;
 }
 
+/** Values of the core's {@link STALE_HEADERS} that a route sets before it fails; any other gets `abandoned`. */
+const ABANDONED_VALUES: Readonly<Record<string, string>> = {
+  'content-length': '12345',
+  'content-encoding': 'gzip',
+  'content-range': 'bytes 0-99/1000',
+  'content-disposition': 'attachment; filename="orders.csv"',
+  'content-language': 'de',
+  'content-location': '/orders.csv',
+  'content-md5': 'Q2hlY2sgSW50ZWdyaXR5IQ==',
+  etag: '"v7"',
+  'last-modified': 'Wed, 21 Oct 2015 07:28:00 GMT',
+  expires: 'Thu, 01 Jan 2037 00:00:00 GMT',
+  age: '60',
+  pragma: 'cache',
+  'accept-ranges': 'bytes',
+  // A value no answer of its own has, so a kept one shows.
+  'transfer-encoding': 'gzip, chunked',
+  location: '/orders/7',
+  refresh: '5; url=/orders/7',
+};
+
+/**
+ * Headers that describe the body a route was about to send: every one of the
+ * core's {@link STALE_HEADERS}, and the type and caching the problem sets anew.
+ */
+export const ABANDONED_HEADERS: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(STALE_HEADERS.map((name) => [name, ABANDONED_VALUES[name] ?? 'abandoned'])),
+  'content-type': 'text/csv',
+  'cache-control': 'public, max-age=3600',
+};
+
+/** Headers that hold for any answer to the request: set before the failure, they stay. */
+export const KEPT_HEADERS: Readonly<Record<string, string>> = {
+  'access-control-allow-origin': 'https://app.example',
+  vary: 'Origin',
+  'strict-transport-security': 'max-age=63072000',
+};
+
+/** What every target's `/stale/:name` sets before it does the action of `name`. */
+export const HEADERS_BEFORE_FAILURE: Readonly<Record<string, string>> = { ...ABANDONED_HEADERS, ...KEPT_HEADERS };
+
 /** What every adapter must answer. */
 export interface Expected {
   readonly status: number;
@@ -34,6 +74,11 @@ export interface Expected {
   readonly detail?: string;
   /** The body carries an `errors` array. */
   readonly errors?: boolean;
+  /**
+   * The route set {@link HEADERS_BEFORE_FAILURE} before it failed: none of the
+   * {@link ABANDONED_HEADERS} may reach the client as set, every one of the {@link KEPT_HEADERS} must.
+   */
+  readonly headersBeforeFailure?: boolean;
 }
 
 export interface Scenario {
@@ -47,6 +92,11 @@ export interface Scenario {
    * the framework decides the input (its own validation errors).
    */
   readonly identical: boolean;
+  /**
+   * Why a framework hands its adapter another value than the one the route threw, so that the
+   * `err` of the log record differs by framework (the rest of the record may not).
+   */
+  readonly replacedBy?: string;
 }
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
@@ -156,13 +206,16 @@ const defined: readonly Scenario[] = [
   },
   {
     name: 'thrown-null',
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what is rejected is the point of the scenario
     action: () => Promise.reject(null),
     request: { method: 'GET', headers: { 'x-request-id': 'conf-null' } },
     expected: { status: 500, code: 'INTERNAL_ERROR', retryable: false },
     identical: true,
+    replacedBy: "Express's router, which passes a falsy rejection on as Error('Rejected promise')",
   },
   {
     name: 'thrown-string',
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what is rejected is the point of the scenario
     action: () => Promise.reject('ECONNREFUSED'),
     request: { method: 'GET', headers: { 'x-request-id': 'conf-string' } },
     expected: { status: 500, code: 'INTERNAL_ERROR', retryable: false },
@@ -209,6 +262,19 @@ const defined: readonly Scenario[] = [
     action: () => Promise.reject(Object.assign(new Error('mapped'), { name: HOSTILE })),
     request: { method: 'POST', headers: { 'x-request-id': 'conf-hostile-mapper' } },
     expected: { status: 503, code: 'SERVICE_UNAVAILABLE', retryable: true, retryAfter: '5' },
+    identical: true,
+  },
+  // Headers set before the failure: those of the abandoned body go, CORS, Vary and HSTS stay.
+  {
+    name: 'stale-headers',
+    request: { method: 'GET', path: '/stale/refused', headers: { 'x-request-id': 'conf-stale' } },
+    expected: { status: 502, code: 'UPSTREAM_UNREACHABLE', retryable: true, headersBeforeFailure: true },
+    identical: true,
+  },
+  {
+    name: 'stale-headers-4xx',
+    request: { method: 'GET', path: '/stale/http-error-404', headers: { 'x-request-id': 'conf-stale-4xx' } },
+    expected: { status: 404, code: 'NOT_FOUND', detail: 'No such order', headersBeforeFailure: true },
     identical: true,
   },
   {
@@ -349,16 +415,6 @@ export async function* failingBody(faults: Faults): AsyncGenerator<Uint8Array, v
     if (done) return;
     yield value;
   }
-}
-
-/**
- * Writes the head and {@link failingBody} straight onto a Node.js response, so
- * the failure reaches the adapter's error handler after the head went out.
- */
-export async function writeFailingBody(res: ServerResponse, faults: Faults): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-  for await (const chunk of failingBody(faults)) res.write(chunk);
-  res.end();
 }
 
 /** The body `/orders` validates: `{ name: string }`, at most 100 kB. */

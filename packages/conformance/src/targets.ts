@@ -1,62 +1,26 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Readable } from 'node:stream';
-import type { Conventions } from '@gateway-errors/core';
 import { gatewayErrors, notFound, requestId } from '@gateway-errors/express';
 import fastifyGatewayErrors, { genReqId, notFoundHandler } from '@gateway-errors/fastify';
-import type { Faults } from '@gateway-errors/fault-servers';
 import express5 from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import express4 from 'express4';
 import Fastify from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { serve } from '@hono/node-server';
 import { gatewayErrors as honoErrors, notFound as honoNotFound, requestId as honoRequestId } from '@gateway-errors/hono';
 import { Hono } from 'hono';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { validator } from 'hono/validator';
 import createHttpError from 'http-errors';
 import { connectionsOf } from './connections.js';
-import { nestTargets, writeBody } from './nest-target.js';
-import { actions, failingBody, ORDER_BODY_LIMIT } from './scenarios.js';
-import type { RouteAction } from './scenarios.js';
-
-/**
- * A running app of one framework, wired the way its adapter's README says.
- * Besides the routes of the scenarios (`/orders`, `/s/:name`), every app has
- * `GET /health`, answering 200 at once, `GET /stream`, streaming
- * {@link failingBody} the framework's own way, and `GET /started`, which writes
- * its head and first chunk itself and leaves the failure to the adapter's error
- * handler ({@link writeBody}).
- */
-export interface RunningTarget {
-  readonly url: string;
-  /** How many connections the app's server holds open. */
-  connections(): Promise<number>;
-  close(): Promise<void>;
-}
-
-/** What a test changes in a target; the scenarios start every target without any. */
-export interface StartOptions {
-  /**
-   * Turn on the logger the framework has in a deployed app: Fastify's pino (onto stdout, through
-   * `process.stdout`), Nest's `ConsoleLogger`. Without, neither logs anything of its own. Express and
-   * Hono have no logger of their own to turn on.
-   */
-  readonly logs?: boolean;
-  /** Actions of `/s/:name` besides the scenarios' ({@link actions}). */
-  readonly actions?: ReadonlyMap<string, RouteAction>;
-  /** What `/stream` and `/started` send, instead of {@link failingBody}. */
-  readonly body?: (faults: Faults) => AsyncGenerator<Uint8Array, void, undefined>;
-}
-
-/** One framework (and version) the conformance suite runs against. */
-export interface Target {
-  readonly name: string;
-  start(conventions: Conventions, faults: Faults, options?: StartOptions): Promise<RunningTarget>;
-  /** Headers the framework sets itself, left out of cross-adapter comparisons. */
-  readonly ownHeaders: readonly string[];
-}
+import { nestTargets } from './nest-target.js';
+import { actions, failingBody, HEADERS_BEFORE_FAILURE, ORDER_BODY_LIMIT } from './scenarios.js';
+import { writeBody } from './target.js';
+import type { Target } from './target.js';
 
 type ExpressModule = typeof express5;
 
@@ -75,7 +39,12 @@ function expressTarget(name: string, express: ExpressModule, { nativeAsync }: { 
         }
         res.status(201).json({ name: body.name });
       });
-      app.all('/s/:name', (req: Request, res: Response, next: NextFunction) => {
+      // `/stale/:name` sets the headers of a body it will abandon, then fails as `/s/:name` does.
+      app.all('/stale/:name', (_req: Request, res: Response, next: NextFunction) => {
+        for (const [header, value] of Object.entries(HEADERS_BEFORE_FAILURE)) res.setHeader(header, value);
+        next();
+      });
+      app.all(['/s/:name', '/stale/:name'], (req: Request, res: Response, next: NextFunction) => {
         const name = String(req.params['name']);
         const action = extra?.get(name) ?? actions.get(name);
         if (action === undefined) return next();
@@ -132,12 +101,17 @@ const fastifyTarget: Target = {
       },
       async (request, reply) => reply.code(201).send(request.body),
     );
-    app.all('/s/:name', async (request, reply) => {
+    const scenario = async (request: FastifyRequest, reply: FastifyReply) => {
       const { name } = request.params as { name: string };
       const action = extra?.get(name) ?? actions.get(name);
       if (action === undefined) return reply.callNotFound();
       await action(faults);
       return { ok: true };
+    };
+    app.all('/s/:name', scenario);
+    app.all('/stale/:name', async (request, reply) => {
+      reply.headers(HEADERS_BEFORE_FAILURE);
+      return scenario(request, reply);
     });
     app.get('/health', async () => ({ ok: true }));
     app.get('/stream', (_request, reply) => reply.type('text/plain; charset=utf-8').send(Readable.from(body(faults))));
@@ -180,12 +154,17 @@ const honoTarget: Target = {
       }),
       (c) => c.json({ name: c.req.valid('json').name }, 201),
     );
-    app.all('/s/:name', async (c) => {
-      const name = c.req.param('name');
+    const scenario = async (c: Context) => {
+      const name = c.req.param('name') ?? '';
       const action = extra?.get(name) ?? actions.get(name);
       if (action === undefined) return c.notFound();
       await action(faults);
       return c.json({ ok: true });
+    };
+    app.all('/s/:name', scenario);
+    app.all('/stale/:name', (c) => {
+      for (const [header, value] of Object.entries(HEADERS_BEFORE_FAILURE)) c.header(header, value);
+      return scenario(c);
     });
     app.get('/health', (c) => c.json({ ok: true }));
     // A Hono handler answers with a Response, so the error handler never sees a started one: both routes are one.
@@ -221,7 +200,7 @@ const honoTarget: Target = {
 
 export const targets: readonly Target[] = [
   expressTarget('express@5', express5, { nativeAsync: true }),
-  expressTarget('express@4', express4 as unknown as ExpressModule, { nativeAsync: false }),
+  expressTarget('express@4', express4, { nativeAsync: false }),
   fastifyTarget,
   honoTarget,
   ...nestTargets,

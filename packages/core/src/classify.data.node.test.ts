@@ -4,14 +4,6 @@
  * `classify` must make of them.
  */
 import { once } from 'node:events';
-import * as grpc from '@grpc/grpc-js';
-import { Redis } from 'ioredis';
-import type { RedisOptions } from 'ioredis';
-import pg from 'pg';
-import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { classify } from './classify.js';
-import type { Classification } from './classify.js';
 import {
   HOST,
   createFaultClient,
@@ -20,8 +12,16 @@ import {
   startFakePostgres,
   startFakeRedis,
   startSilentServer,
-} from './test-support/protocol-faults.js';
-import type { FakeGrpc, FaultServer, PostgresFault, RedisFault } from './test-support/protocol-faults.js';
+} from '@gateway-errors/fault-servers/protocols';
+import type { FakeGrpc, FaultServer, PostgresFault, RedisFault } from '@gateway-errors/fault-servers/protocols';
+import * as grpc from '@grpc/grpc-js';
+import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import pg from 'pg';
+import { createClient } from 'redis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { classify } from './classify.js';
+import type { Classification } from './classify.js';
 
 const GET = { method: 'GET' } as const;
 const POST = { method: 'POST' } as const;

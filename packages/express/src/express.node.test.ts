@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { pinoHttp } from 'pino-http';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { gatewayErrors, notFound, requestId } from './index.js';
+import { gatewayErrors, requestId } from './index.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432'), { code: 'ECONNREFUSED' });
@@ -48,32 +48,6 @@ describe.each(versions)('%s', (_name, express) => {
     const response = await request(app).get('/ok').set('x-request-id', 'req-7');
     expect(response.headers['x-request-id']).toBe('req-7');
     expect(response.body).toEqual({ id: 'req-7', local: 'req-7' });
-  });
-
-  it('keeps CORS, HSTS and Vary set earlier, and drops headers of the abandoned response', async () => {
-    const app = express();
-    app.use((_req, res, next) => {
-      res.setHeader('access-control-allow-origin', 'https://app.example');
-      res.setHeader('strict-transport-security', 'max-age=63072000');
-      res.setHeader('vary', 'Origin');
-      next();
-    });
-    app.get('/x', (_req, res, next) => {
-      res.setHeader('etag', '"abc"');
-      res.setHeader('content-disposition', 'attachment; filename=report.csv');
-      res.setHeader('cache-control', 'public, max-age=3600');
-      next(refused());
-    });
-    app.use(gatewayErrors({ onError: false }));
-    const response = await request(app).get('/x');
-    expect(response.headers).toMatchObject({
-      'access-control-allow-origin': 'https://app.example',
-      'strict-transport-security': 'max-age=63072000',
-      vary: 'Origin',
-      'cache-control': 'no-store',
-    });
-    expect(response.headers['etag']).toBeUndefined();
-    expect(response.headers['content-disposition']).toBeUndefined();
   });
 
   it('works when mounted on a sub-router', async () => {
@@ -168,17 +142,6 @@ describe.each(versions)('%s', (_name, express) => {
     expect(JSON.parse(charset.text)).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
   });
 
-  it('notFound() answers unmatched routes with a problem+json 404', async () => {
-    const app = express();
-    app.use(requestId());
-    app.use(notFound());
-    app.use(gatewayErrors({ onError: false }));
-    const response = await request(app).get('/nowhere').set('x-request-id', 'nf-1');
-    expect(response.status).toBe(404);
-    expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
-    expect(JSON.parse(response.text)).toMatchObject({ code: 'NOT_FOUND', requestId: 'nf-1', type: 'about:blank' });
-  });
-
   it('logs each 5xx once through req.log when pino-http is in front, and no 4xx', async () => {
     const lines: Record<string, unknown>[] = [];
     const sink = new Writable({
@@ -211,19 +174,5 @@ describe.each(versions)('%s', (_name, express) => {
     await request(app).get('/bad');
     expect(stderr).toHaveBeenCalledOnce();
     expect(JSON.parse(String(stderr.mock.calls[0]?.[0]))).toMatchObject({ level: 'error', requestId: 'err-1', code: 'UPSTREAM_UNREACHABLE' });
-  });
-
-  it('keeps serving after a throwing logging hook', async () => {
-    const app = express();
-    app.get('/fail', (_req, _res, next) => next(refused()));
-    app.use(
-      gatewayErrors({
-        onError: () => {
-          throw new Error('logger down');
-        },
-      }),
-    );
-    expect((await request(app).get('/fail')).status).toBe(502);
-    expect((await request(app).get('/fail')).status).toBe(502);
   });
 });

@@ -6,22 +6,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer as createNetServer } from 'node:net';
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import { HOST, listen } from './listen.js';
+import type { FaultServer } from './listen.js';
 
-export const HOST = '127.0.0.1';
-
-/** A running fault server. */
-export interface FaultServer {
-  /** Base URL, such as `http://127.0.0.1:40123`. */
-  readonly url: string;
-  readonly port: number;
-  /** Destroys every socket and stops listening. Idempotent. */
-  close(): Promise<void>;
-}
+export { HOST, refusedPort } from './listen.js';
+export type { FaultServer } from './listen.js';
 
 /** A TLS fault server, with the PEM certificate it presents (to trust it through `ca`). */
 export interface TlsFaultServer extends FaultServer {
@@ -32,45 +26,6 @@ export interface TlsFaultServer extends FaultServer {
 export interface Blackhole extends FaultServer {
   /** How many filler connections fill the accept queue. */
   readonly fillers: number;
-}
-
-type Closable = NetServer | HttpServer;
-
-function track(server: Closable): Set<Socket> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    // A client that gives up resets the connection; that is not a server failure.
-    socket.on('error', () => {});
-  });
-  return sockets;
-}
-
-async function listen(server: Closable, scheme: 'http' | 'https', backlog?: number): Promise<FaultServer> {
-  const sockets = track(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: HOST, port: 0, ...(backlog === undefined ? {} : { backlog }) }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `${scheme}://${HOST}:${port}`,
-    port,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        sockets.clear();
-        if ('closeAllConnections' in server) server.closeAllConnections();
-        server.close(() => resolve());
-      });
-      return closing;
-    },
-  };
 }
 
 /** Calls `onRequest` once the head of the first request (up to the blank line) has arrived. */
@@ -87,14 +42,6 @@ function onRequestHead(onRequest: (socket: Socket) => void): NetServer {
     };
     socket.on('data', onData);
   });
-}
-
-/** A port on 127.0.0.1 that nothing listens on: bound, then closed. Connecting to it is refused. */
-export async function refusedPort(): Promise<number> {
-  const server = createNetServer();
-  const { port } = await listen(server, 'http');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Reads the request, then closes its side of the connection (FIN) without answering. */

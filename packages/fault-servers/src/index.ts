@@ -4,7 +4,8 @@
  * that reset, close, send garbage, cut a body short, hang, stall mid-body,
  * answer an error status, present a self-signed certificate, or never accept
  * a connection. Every server closes with all of its sockets, so tests and
- * demos stop by themselves.
+ * demos stop by themselves. Servers that speak PostgreSQL, Redis and gRPC are
+ * at `@gateway-errors/fault-servers/protocols`.
  */
 import {
   bodyStallServer,

@@ -1,73 +1,28 @@
 /**
- * Small fault servers on 127.0.0.1 that speak just enough PostgreSQL (v3),
- * Redis (RESP2/RESP3) and gRPC for the real client libraries to produce their
- * real errors. Every server listens on port 0 and `close()` destroys all of its
- * sockets, so a suite leaves no handles behind.
+ * @module
+ * Fault servers on 127.0.0.1 that speak just enough PostgreSQL (v3), Redis
+ * (RESP2/RESP3) and gRPC for the real client libraries to produce their real
+ * errors, and a TCP server that never says a word. Every server listens on
+ * port 0 and `close()` destroys all of its sockets, so a suite leaves no
+ * handles behind. A subpath of its own (`@gateway-errors/fault-servers/protocols`):
+ * it loads gRPC, which the HTTP fault servers do not need.
  */
 import { createServer } from 'node:net';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { HOST, listen } from './listen.js';
+import type { FaultServer } from './listen.js';
 
-export const HOST = '127.0.0.1';
-
-export interface FaultServer {
-  readonly host: typeof HOST;
-  readonly port: number;
-  /** Stops listening and destroys every socket. Idempotent. */
-  close(): Promise<void>;
-}
-
-/** A `net.Server` on 127.0.0.1:0 that tracks its sockets. */
-async function listenTracked(onConnection: (socket: Socket) => void): Promise<FaultServer> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    // A client that resets its side must not crash the test process.
-    socket.on('error', () => undefined);
-    onConnection(socket);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let closing: Promise<void> | undefined;
-  return {
-    host: HOST,
-    port,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        sockets.clear();
-        server.close(() => resolve());
-      });
-      return closing;
-    },
-  };
-}
-
-/** A port on 127.0.0.1 that was bound and released, so connecting to it is refused. */
-export async function refusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { HOST, refusedPort } from './listen.js';
+export type { FaultServer } from './listen.js';
 
 /** A server that accepts TCP connections and never writes a byte. */
 export function startSilentServer(): Promise<FaultServer> {
-  return listenTracked((socket) => {
-    socket.resume();
-  });
+  return listen(
+    createServer((socket) => socket.resume()),
+    'tcp',
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -177,9 +132,12 @@ export interface FakePostgres extends FaultServer {
  */
 export async function startFakePostgres(fault: PostgresFault): Promise<FakePostgres> {
   const state: { fault: PostgresFault } = { fault };
-  const server = await listenTracked((socket) => servePostgres(socket, () => state.fault));
+  const server = await listen(
+    createServer((socket) => servePostgres(socket, () => state.fault)),
+    'postgres',
+  );
   return {
-    host: server.host,
+    url: server.url,
     port: server.port,
     close: () => server.close(),
     get fault() {
@@ -386,9 +344,12 @@ function parseRespCommand(buffer: Buffer): { args: string[]; rest: Buffer } | un
 export async function startFakeRedis(fault: RedisFault): Promise<FakeRedis> {
   const state: { fault: RedisFault } = { fault };
   const commands: string[][] = [];
-  const server = await listenTracked((socket) => serveRedis(socket, () => state.fault, commands));
+  const server = await listen(
+    createServer((socket) => serveRedis(socket, () => state.fault, commands)),
+    'redis',
+  );
   return {
-    host: server.host,
+    url: server.url,
     port: server.port,
     close: () => server.close(),
     commands,
@@ -544,7 +505,8 @@ export async function startFakeGrpc(): Promise<FakeGrpc> {
   });
   let closed = false;
   return {
-    host: HOST,
+    // gRPC without TLS: HTTP/2 in clear text.
+    url: `http://${HOST}:${port}`,
     port,
     target: `${HOST}:${port}`,
     close() {
