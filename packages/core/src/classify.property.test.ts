@@ -8,7 +8,8 @@ import { classify } from './classify.js';
 import { defineConventions } from './conventions.js';
 import { describeError } from './describe.js';
 import { BadGatewayError, GatewayTimeoutError, ServiceUnavailableError } from './errors.js';
-import { renderProblem, toLogEntry } from './render.js';
+import { toLogEntry } from './log.js';
+import { renderProblem } from './render.js';
 
 /** A single call, even on a 10,000-deep chain, ends far below this. A guard against runaway work, not a benchmark. */
 const BOUND_MS = 1000;

@@ -78,8 +78,13 @@ interface CodeInfo {
   readonly detail: string;
 }
 
-/** @internal Null-prototype: a code such as `constructor` or `__proto__` finds nothing. */
-export const CODE_INFO: Readonly<Record<string, CodeInfo>> = nullPrototype({
+/**
+ * @internal Status, title and generic detail of every code the core assigns: a `Record` over the
+ * union, so the compiler keeps it complete. Looked up with any string (a mapper's code), it answers
+ * `undefined` for the others. Null-prototype: a code such as `constructor` or `__proto__` finds nothing.
+ */
+export const CODE_INFO: Readonly<Record<UpstreamCode | 'INTERNAL_ERROR' | 'CLIENT_CLOSED_REQUEST', CodeInfo>> &
+  Readonly<Partial<Record<string, CodeInfo>>> = nullPrototype({
   UPSTREAM_UNREACHABLE: {
     status: 502,
     title: 'Upstream Unreachable',

@@ -69,3 +69,13 @@ export function ownCopy<T extends object>(value: T): Partial<T> {
   for (const key of Object.keys(value)) copy[key] = (value as Record<string, unknown>)[key];
   return copy as Partial<T>;
 }
+
+/**
+ * @internal The name of the value's class, as its prototype's `constructor` says: what an error is
+ * when its `name` does not say (node-redis leaves `name` as 'Error'). May throw where a Proxy trap or
+ * getter throws.
+ */
+export function constructorName(value: object): string | undefined {
+  const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  return typeof name === 'string' ? name : undefined;
+}

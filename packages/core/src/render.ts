@@ -15,7 +15,6 @@ import { isValidRequestId, resolveRequestId } from './request-id.js';
 import { serialize } from './serialize.js';
 
 // Its home is log.ts; classify.property.test.ts still imports it from here.
-export { toLogEntry } from './log.js';
 
 /** The framework-neutral view of a request that adapters hand to the core. */
 export interface ProblemRequest {
