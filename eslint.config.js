@@ -11,7 +11,7 @@ const nodeBuiltins = [
 const nodeGlobals = ['process', 'Buffer', 'require', '__dirname', '__filename', 'setImmediate'];
 
 const coreInternals = [
-  { group: ['@gateway-errors/core/*', '!@gateway-errors/core/upstream'], message: "Adapters use the core's public API only." },
+  { group: ['@gateway-errors/core/*', '!@gateway-errors/core/upstream', '!@gateway-errors/core/node'], message: "Adapters use the core's public API only." },
   { group: ['**/core/src/**', '**/core/dist/**'], message: "Adapters use the core's public API only." },
 ];
 
@@ -41,9 +41,9 @@ export default tseslint.config(
     },
   },
   {
-    // The core runs on edge runtimes: Web APIs only, no Node.js built-ins and no frameworks.
+    // The core runs on edge runtimes: Web APIs only, no Node.js built-ins and no frameworks; node.ts is its Node.js entry.
     files: ['packages/core/src/**/*.ts'],
-    ignores: ['packages/*/src/**/*.test.ts', 'packages/*/src/test-support/**'],
+    ignores: ['packages/*/src/**/*.test.ts', 'packages/*/src/test-support/**', 'packages/core/src/node.ts'],
     rules: {
       'no-restricted-imports': ['error', runtimeNeutral(['express', 'fastify', 'fastify-plugin', '@nestjs/*', 'hono', 'hono/*'])],
       'no-restricted-globals': ['error', ...nodeGlobals],

@@ -5,6 +5,7 @@ const source = (path: string): string => fileURLToPath(new URL(path, import.meta
 /** Tests run against the workspace packages' sources; `pnpm check:packages` checks their builds. */
 export const alias: Record<string, string> = {
   '@gateway-errors/core/upstream': source('./packages/core/src/upstream.ts'),
+  '@gateway-errors/core/node': source('./packages/core/src/node.ts'),
   '@gateway-errors/core': source('./packages/core/src/index.ts'),
   '@gateway-errors/express': source('./packages/express/src/index.ts'),
   '@gateway-errors/fastify': source('./packages/fastify/src/index.ts'),

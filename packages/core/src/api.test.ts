@@ -15,8 +15,11 @@ it('pins the public API of the main entry', () => {
       "UpstreamError",
       "applyProblem",
       "classify",
+      "currentHop",
       "defineConventions",
       "describeError",
+      "forwardHeaders",
+      "hopOf",
       "isUpstreamError",
       "isValidRequestId",
       "logToConsole",
@@ -27,6 +30,7 @@ it('pins the public API of the main entry', () => {
       "renderProblem",
       "resolveRequestId",
       "toLogEntry",
+      "upstreamRequestId",
       "writeProblem",
     ]
   `);
@@ -37,6 +41,14 @@ it('pins the public API of ./upstream', () => {
     [
       "fetchUpstream",
       "withUpstream",
+    ]
+  `);
+});
+
+it('pins the public API of ./node', async () => {
+  expect(Object.keys(await import('./node.js')).sort()).toMatchInlineSnapshot(`
+    [
+      "runWithHop",
     ]
   `);
 });

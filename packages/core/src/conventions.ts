@@ -1,7 +1,11 @@
 import type { ErrorMapper } from './classify.js';
+import { DEFAULT_UPSTREAM_TIMEOUT_MS } from './hop.js';
 import type { ErrorHook } from './log.js';
 import { ownCopy } from './own.js';
 import { DEFAULT_REQUEST_ID_PATTERN } from './request-id.js';
+
+/** The longest delay a timer takes (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** How much of an error a response may show. */
 export type Mode = 'production' | 'development';
@@ -44,6 +48,11 @@ export interface ConventionsOptions {
    * (`/reset/<token>`); a function replaces it (return `undefined` to leave it out).
    */
   readonly instance?: boolean | InstanceMapper | undefined;
+  /**
+   * Default deadline of every upstream call, in milliseconds: `withUpstream`, `fetchUpstream` and the
+   * adapters' proxy integrations. A call's own `timeoutMs` overrides it. Default 10,000.
+   */
+  readonly upstreamTimeoutMs?: number | undefined;
 }
 
 /** Maps the request path to the problem's `instance`; its answer is capped and percent-encoded like the path. */
@@ -65,6 +74,7 @@ export interface Conventions {
   readonly onError: ErrorHook | false | undefined;
   readonly mappers: readonly ErrorMapper[];
   readonly instance: boolean | InstanceMapper;
+  readonly upstreamTimeoutMs: number;
 }
 
 const KEYS: ReadonlySet<string> = new Set([
@@ -82,6 +92,7 @@ const KEYS: ReadonlySet<string> = new Set([
   'onError',
   'mappers',
   'instance',
+  'upstreamTimeoutMs',
 ]);
 
 const defined = new WeakSet<object>();
@@ -124,6 +135,7 @@ export function defineConventions(input: ConventionsOptions = {}): Conventions {
     onError,
     mappers = [],
     instance = true,
+    upstreamTimeoutMs = DEFAULT_UPSTREAM_TIMEOUT_MS,
   } = options;
 
   if (mode !== 'production' && mode !== 'development') fail('mode', '"production" or "development"', mode);
@@ -156,6 +168,9 @@ export function defineConventions(input: ConventionsOptions = {}): Conventions {
     fail('mappers', 'an array of functions', mappers);
   }
   if (typeof instance !== 'boolean' && typeof instance !== 'function') fail('instance', 'a boolean or a function', instance);
+  if (typeof upstreamTimeoutMs !== 'number' || !Number.isFinite(upstreamTimeoutMs) || upstreamTimeoutMs <= 0 || upstreamTimeoutMs > MAX_TIMER_MS) {
+    fail('upstreamTimeoutMs', `a number of milliseconds above 0, at most ${MAX_TIMER_MS}`, upstreamTimeoutMs);
+  }
 
   const conventions: Conventions = Object.freeze({
     mode,
@@ -172,6 +187,7 @@ export function defineConventions(input: ConventionsOptions = {}): Conventions {
     onError,
     mappers: Object.freeze(Array.from(mappers)),
     instance,
+    upstreamTimeoutMs,
   });
   defined.add(conventions);
   return conventions;

@@ -10,7 +10,8 @@ import { BUDGET_SPENT, clip, MASK_BUDGET } from './mask.js';
 import type { Budget } from './mask.js';
 import { constructorName } from './own.js';
 import { upstreamAnswer, upstreamUrl } from './shapes/http-status.js';
-import { declaredUpstreamStatus } from './shapes/own-errors.js';
+import { declaredUpstreamRequestId, declaredUpstreamStatus } from './shapes/own-errors.js';
+import { upstreamRequestId } from './hop.js';
 import { MAX_CAUSES, walk } from './walk.js';
 
 export { maskSecrets } from './mask.js';
@@ -21,7 +22,14 @@ export interface ErrorDescription {
   readonly message: string;
   readonly code?: string | number | undefined;
   readonly stack?: readonly string[] | undefined;
-  readonly upstream?: { readonly status?: number | undefined; readonly url?: string | undefined } | undefined;
+  readonly upstream?:
+    | {
+        readonly status?: number | undefined;
+        readonly url?: string | undefined;
+        /** The upstream's own request ID, from its answer's headers: to find the failure in its logs. */
+        readonly requestId?: string | undefined;
+      }
+    | undefined;
   /** The errors that caused this one, outermost first (depth-limited, cycle-safe). */
   readonly causes?: readonly ErrorDescription[] | undefined;
 }
@@ -55,7 +63,13 @@ interface Description {
   message: string;
   code?: string | number;
   stack?: string[];
-  upstream?: { status?: number; url?: string };
+  upstream?: Upstream;
+}
+
+interface Upstream {
+  status?: number;
+  url?: string;
+  requestId?: string;
 }
 
 type Head = Omit<Description, 'stack'>;
@@ -102,11 +116,15 @@ function withStack({ name, message, code, upstream }: Head, value: unknown, budg
  * The upstream's status and URL, read as the classifier reads them: the status this library's
  * errors declare, else the one an HTTP client or API SDK reports; the URL an HTTP client called.
  */
-function upstreamOf(record: Record<string, unknown>, code: unknown, budget: Budget): { status?: number; url?: string } | undefined {
-  const result: { status?: number; url?: string } = {};
+function upstreamOf(record: Record<string, unknown>, code: unknown, budget: Budget): Upstream | undefined {
+  const result: Upstream = {};
   try {
-    const status = declaredUpstreamStatus(record) ?? upstreamAnswer(record, code)?.status;
+    const declared = declaredUpstreamStatus(record);
+    const answer = declared === undefined ? upstreamAnswer(record, code) : undefined;
+    const status = declared ?? answer?.status;
     if (status !== undefined) result.status = status;
+    const requestId = declaredUpstreamRequestId(record) ?? upstreamRequestId(answer?.headers);
+    if (requestId !== undefined) result.requestId = clip(requestId, budget);
   } catch {
     // A getter or Proxy trap threw: no status.
   }
@@ -116,7 +134,7 @@ function upstreamOf(record: Record<string, unknown>, code: unknown, budget: Budg
   } catch {
     // No URL.
   }
-  return result.status === undefined && result.url === undefined ? undefined : result;
+  return result.status === undefined && result.url === undefined && result.requestId === undefined ? undefined : result;
 }
 
 function read(record: Record<string, unknown>, key: string): unknown {

@@ -32,6 +32,8 @@ export interface UpstreamErrorOptions {
   upstreamStatus?: number | undefined;
   /** The URL that was called. Shown (masked) in development only. */
   url?: string | undefined;
+  /** The upstream's own request ID, from its answer (see `upstreamRequestId()`). Logged and shown in development only. */
+  upstreamRequestId?: string | undefined;
   /** The error that caused this one. */
   cause?: unknown;
 }
@@ -62,6 +64,7 @@ export class UpstreamError extends Error {
   readonly retryAfter: number | Date | undefined;
   readonly upstreamStatus: number | undefined;
   readonly url: string | undefined;
+  readonly upstreamRequestId: string | undefined;
 
   constructor(options: UpstreamErrorInit) {
     // Own options only, each read once: a polluted Object.prototype must not supply a `detail`.
@@ -74,6 +77,7 @@ export class UpstreamError extends Error {
     this.retryAfter = init.retryAfter;
     this.upstreamStatus = init.upstreamStatus;
     this.url = init.url;
+    this.upstreamRequestId = init.upstreamRequestId;
     // Non-enumerable, so the brand never shows in logs or JSON.
     Object.defineProperty(this, BRAND, { value: true });
   }

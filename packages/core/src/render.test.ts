@@ -33,10 +33,34 @@ describe('renderProblem: body', () => {
       detail: 'An upstream service could not be reached.',
       instance: '/orders/7',
       code: 'UPSTREAM_UNREACHABLE',
+      proxyStatus: 'connection_refused',
       requestId: 'req-1',
       retryable: true,
     });
     expect(Object.keys(json(problem))[0]).toBe('type');
+  });
+
+  it('says which phase of the hop failed in proxyStatus, the RFC 9209 error type of Proxy-Status, on 5xx only', () => {
+    const phases: ReadonlyArray<[unknown, string]> = [
+      [errno('ECONNREFUSED'), 'connection_refused'],
+      [errno('ENOTFOUND'), 'dns_error'],
+      [errno('ECONNRESET'), 'connection_terminated'],
+      [errno('UND_ERR_CONNECT_TIMEOUT'), 'connection_timeout'],
+      [errno('UND_ERR_HEADERS_TIMEOUT'), 'http_response_timeout'],
+      [Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), 'tls_certificate_error'],
+    ];
+    for (const [error, type] of phases) {
+      const problem = renderProblem(error, { url: '/' }, production);
+      expect(json(problem)['proxyStatus'], type).toBe(type);
+      expect(problem.headers['proxy-status'], type).toContain(`error=${type}`);
+    }
+    expect(json(renderProblem(createHttpError(404), { url: '/' }, production))).not.toHaveProperty('proxyStatus');
+    const bug = renderProblem(new Error('bug'), { url: '/' }, production);
+    expect(json(bug)['proxyStatus']).toBe('proxy_internal_error');
+    expect(bug.headers['proxy-status']).toContain('error=proxy_internal_error');
+    const off = renderProblem(errno('ECONNREFUSED'), { url: '/' }, defineConventions({ proxyStatus: false, onError: false }));
+    expect(off.headers).not.toHaveProperty('proxy-status');
+    expect(json(off)).not.toHaveProperty('proxyStatus');
   });
 
   it('uses the configured type base, and about:blank for status-only problems', () => {

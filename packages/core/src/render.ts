@@ -1,12 +1,14 @@
 import { classify } from './classify.js';
 import type { Classification, ProblemFieldError } from './classify.js';
 import { CODE_INFO, codeForStatus, slugForCode, titleForStatus } from './codes.js';
+import type { ProxyErrorType } from './codes.js';
 import { resolveConventions } from './conventions.js';
 import type { Conventions, ConventionsOptions } from './conventions.js';
 import { describeError } from './describe.js';
 import type { ErrorDescription } from './describe.js';
 import { readSingleHeader } from './headers.js';
 import type { HeadersLike } from './headers.js';
+import { traceIdOf } from './hop.js';
 import { report } from './log.js';
 import type { ErrorReport, LoggerLike } from './log.js';
 import { CONTENT_TYPES, negotiate } from './negotiate.js';
@@ -46,6 +48,11 @@ export interface ProblemBody {
   detail?: string | undefined;
   instance?: string | undefined;
   code: string;
+  /**
+   * The RFC 9209 error type of a 5xx (`connection_timeout`, `http_response_timeout`,
+   * `connection_refused`, `dns_error`, `tls_certificate_error`, …): which phase of the hop failed.
+   */
+  proxyStatus?: ProxyErrorType | undefined;
   requestId: string;
   traceId?: string | undefined;
   retryable: boolean;
@@ -69,9 +76,6 @@ export interface Problem {
 }
 
 const GENERIC_5XX = 'The server could not complete the request.';
-// W3C Trace Context: version 00 is exactly these four fields; later versions may append `-…`.
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(-|$)/;
-const ZEROS = /^0+$/;
 const MAX_INSTANCE = 1024;
 const METHOD = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,32}$/;
 
@@ -191,8 +195,9 @@ function build(error: unknown, classification: Classification, context: BuildCon
     detail,
     instance: instanceOf(context.path, config.instance),
     code,
+    proxyStatus: status >= 500 && config.proxyStatus ? classification.proxyError : undefined,
     requestId,
-    traceId: traceIdOf(context.headers),
+    traceId: traceIdOf(readSingleHeader(context.headers, 'traceparent')),
     retryable: classification.retryable,
     retryAfter: classification.retryAfter,
     upstream: development || config.exposeUpstream ? classification.upstream : undefined,
@@ -258,15 +263,6 @@ function sfString(text: string): string {
   return `"${printable.replace(/[\\"]/g, '\\$&')}"`;
 }
 
-function traceIdOf(headers: HeadersLike | undefined): string | undefined {
-  const traceparent = readSingleHeader(headers, 'traceparent');
-  if (traceparent === undefined) return undefined;
-  const match = TRACEPARENT.exec(traceparent);
-  if (match === null) return undefined;
-  const [, version, traceId, parentId, more] = match;
-  if (version === 'ff' || (version === '00' && more !== '') || ZEROS.test(traceId!) || ZEROS.test(parentId!)) return undefined;
-  return traceId;
-}
 
 /** The path of a request target, without query or fragment, percent-encoded where it is not plain URL text. */
 function pathOf(url: string | undefined): string {

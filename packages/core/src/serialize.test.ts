@@ -16,6 +16,7 @@ describe('problemJson', () => {
           detail: optional(text),
           instance: optional(text),
           code: text,
+          proxyStatus: optional(fc.constantFrom('connection_refused', 'connection_timeout', 'http_response_timeout', 'dns_error')),
           requestId: text,
           traceId: optional(text),
           retryable: fc.boolean(),

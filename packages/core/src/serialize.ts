@@ -35,7 +35,9 @@ export function problemJson(body: ProblemBody): string {
   let json = `{"type":${jsonString(body.type)},"title":${jsonString(body.title)},"status":${body.status}`;
   if (body.detail !== undefined) json += `,"detail":${jsonString(body.detail)}`;
   if (body.instance !== undefined) json += `,"instance":${jsonString(body.instance)}`;
-  json += `,"code":${jsonString(body.code)},"requestId":${jsonString(body.requestId)}`;
+  json += `,"code":${jsonString(body.code)}`;
+  if (body.proxyStatus !== undefined) json += `,"proxyStatus":${jsonString(body.proxyStatus)}`;
+  json += `,"requestId":${jsonString(body.requestId)}`;
   if (body.traceId !== undefined) json += `,"traceId":${jsonString(body.traceId)}`;
   json += `,"retryable":${body.retryable}`;
   if (body.retryAfter !== undefined) json += `,"retryAfter":${JSON.stringify(body.retryAfter)}`;

@@ -7,6 +7,8 @@
 import { classify } from './classify.js';
 import { BadGatewayError, GatewayTimeoutError, ServiceUnavailableError, isUpstreamError } from './errors.js';
 import type { BadGatewayCode } from './errors.js';
+import { currentHop, forwardHeaders, upstreamRequestId, upstreamTimeoutOf } from './hop.js';
+import type { Hop } from './hop.js';
 import { parseRetryAfter } from './retry-after.js';
 
 /**
@@ -21,12 +23,27 @@ export type BreakerLike =
 
 /** Options of {@link withUpstream}. */
 export interface WithUpstreamOptions {
-  /** Deadline for the whole call, in milliseconds. When it passes, the call fails with a 504. */
+  /**
+   * Deadline for the whole call, in milliseconds. When it passes, the call fails with a 504.
+   * Default: the conventions' `upstreamTimeoutMs` (10,000 when none are at hand). `Infinity`: none.
+   */
   readonly timeoutMs?: number | undefined;
+  /**
+   * The request being handled: its ID and trace context are passed on (see {@link forwardHeaders}),
+   * its conventions give the default deadline. Default: the current request's, where an adapter's
+   * request-ID middleware set it (Node.js); none elsewhere.
+   */
+  readonly hop?: Hop | undefined;
   /** A caller's signal (for example the incoming request's); its abort is passed on untouched. */
   readonly signal?: AbortSignal | undefined;
   /** The breaker that guards the call, for the `Retry-After` of its open state. */
   readonly breaker?: BreakerLike | undefined;
+}
+
+/** What {@link withUpstream} hands the call besides its signal. */
+export interface UpstreamCallContext {
+  /** Headers to send to the upstream: the request ID and the trace context of the request being handled. */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /**
@@ -39,23 +56,25 @@ export interface WithUpstreamOptions {
  *
  * @example
  * ```ts
- * const user = await withUpstream('users', (signal) => axios.get(url, { signal }), { timeoutMs: 2000 });
+ * const user = await withUpstream('users', (signal, { headers }) => axios.get(url, { signal, headers }), { timeoutMs: 2000 });
  * ```
  */
 export async function withUpstream<TResult>(
   name: string,
-  call: (signal: AbortSignal) => TResult | PromiseLike<TResult>,
-  { timeoutMs, signal: parent, breaker }: WithUpstreamOptions = {},
+  call: (signal: AbortSignal, context: UpstreamCallContext) => TResult | PromiseLike<TResult>,
+  options: WithUpstreamOptions = {},
 ): Promise<TResult> {
   if (typeof name !== 'string' || name.length === 0) throw new TypeError('gateway-errors: withUpstream needs an upstream name');
-  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-    throw new TypeError(`gateway-errors: timeoutMs must be a positive number of milliseconds; got ${String(timeoutMs)}`);
+  const { timeoutMs: given, signal: parent, breaker, hop = currentHop() } = options;
+  if (given !== undefined && !(given > 0 && (Number.isFinite(given) || given === Infinity))) {
+    throw new TypeError(`gateway-errors: timeoutMs must be a positive number of milliseconds or Infinity; got ${String(given)}`);
   }
-  const deadline = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  const timeoutMs = given ?? upstreamTimeoutOf(hop);
+  const deadline = timeoutMs === Infinity ? undefined : AbortSignal.timeout(timeoutMs);
   const signal =
     deadline === undefined ? (parent ?? new AbortController().signal) : parent === undefined ? deadline : AbortSignal.any([parent, deadline]);
   try {
-    return await call(signal);
+    return await call(signal, { headers: forwardHeaders(hop) });
   } catch (error) {
     throw tag(error, name, { deadline, parent, breaker });
   }
@@ -63,7 +82,10 @@ export async function withUpstream<TResult>(
 
 /** Options of {@link fetchUpstream}: `RequestInit` plus a deadline and the `fetch` to use. */
 export interface FetchUpstreamInit extends RequestInit {
+  /** As {@link WithUpstreamOptions.timeoutMs}. */
   readonly timeoutMs?: number | undefined;
+  /** As {@link WithUpstreamOptions.hop}: its request ID and trace context are sent unless `headers` already set them. */
+  readonly hop?: Hop | undefined;
   readonly breaker?: BreakerLike | undefined;
   /** The fetch implementation. Default `globalThis.fetch`. */
   readonly fetch?: ((input: RequestInfo | URL, init?: RequestInit) => Promise<Response>) | undefined;
@@ -81,29 +103,44 @@ export interface FetchUpstreamInit extends RequestInit {
  * ```
  */
 export function fetchUpstream(name: string, input: RequestInfo | URL, init: FetchUpstreamInit = {}): Promise<Response> {
-  const { timeoutMs, breaker, fetch: fetchImpl = globalThis.fetch, ...requestInit } = init;
+  const { timeoutMs, breaker, hop, fetch: fetchImpl = globalThis.fetch, ...requestInit } = init;
   return withUpstream(
     name,
-    async (signal) => {
-      const response = await fetchImpl(input, { ...requestInit, signal });
+    async (signal, { headers: forwarded }) => {
+      const headers = withForwarded(requestInit.headers ?? (isRequest(input) ? input.headers : undefined), forwarded);
+      const response = await fetchImpl(input, headers === undefined ? { ...requestInit, signal } : { ...requestInit, headers, signal });
       if (response.status < 500 && response.status !== 429) return response;
       // Free the connection: nobody will read this body.
       response.body?.cancel().catch(ignore);
       throw errorForResponse(name, response, input);
     },
-    { timeoutMs, signal: requestInit.signal ?? undefined, breaker },
+    { timeoutMs, signal: requestInit.signal ?? undefined, breaker, hop },
   );
+}
+
+/** The caller's headers plus the forwarded ones it did not set itself; `undefined` when there is nothing to add. */
+function withForwarded(given: HeadersInit | undefined, forwarded: Readonly<Record<string, string>>): Headers | undefined {
+  const names = Object.keys(forwarded);
+  if (names.length === 0) return undefined;
+  const headers = new Headers(given);
+  for (const header of names) if (!headers.has(header)) headers.set(header, forwarded[header]!);
+  return headers;
+}
+
+function isRequest(input: RequestInfo | URL): input is Request {
+  return typeof Request === 'function' && input instanceof Request;
 }
 
 function errorForResponse(name: string, response: Response, input: RequestInfo | URL): Error {
   const upstreamStatus = response.status;
   const url = response.url !== '' ? response.url : typeof input === 'string' ? input : 'url' in input ? input.url : input.href;
+  const answered = { upstream: name, upstreamStatus, url, upstreamRequestId: upstreamRequestId(response.headers) };
   if (upstreamStatus === 503 || upstreamStatus === 429) {
     const retryAfter = parseRetryAfter(response.headers.get('retry-after'), { max: 86_400 });
-    return new ServiceUnavailableError({ upstream: name, upstreamStatus, retryAfter, url });
+    return new ServiceUnavailableError({ ...answered, retryAfter });
   }
-  if (upstreamStatus === 504) return new GatewayTimeoutError({ upstream: name, upstreamStatus, url });
-  return new BadGatewayError({ upstream: name, upstreamStatus, url, code: 'UPSTREAM_ERROR_STATUS' });
+  if (upstreamStatus === 504) return new GatewayTimeoutError(answered);
+  return new BadGatewayError({ ...answered, code: 'UPSTREAM_ERROR_STATUS' });
 }
 
 interface TagContext {

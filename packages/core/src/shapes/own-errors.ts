@@ -34,6 +34,12 @@ export function declaredUpstreamStatus(node: Record<string, unknown>): number | 
   return isHttpStatus(declared) ? declared : undefined;
 }
 
+/** @internal The upstream's own request ID an error of this library (or a look-alike) carries: printable, at most 200 characters. */
+export function declaredUpstreamRequestId(node: Record<string, unknown>): string | undefined {
+  const id = keep(node, 'upstreamRequestId', node['upstreamRequestId']);
+  return typeof id === 'string' && /^[\x21-\x7e]{1,200}$/.test(id) ? id : undefined;
+}
+
 /** Each field of the error read once: a getter may answer differently on a second read. */
 function fromUpstreamError(node: Record<string, unknown>, status: 502 | 503 | 504): Signal {
   const explicit = keep(node, 'code', node['code']);
