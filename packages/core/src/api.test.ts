@@ -29,6 +29,7 @@ it('pins the public API of the main entry', () => {
       "problemResponse",
       "renderProblem",
       "resolveRequestId",
+      "sharedHopStore",
       "toLogEntry",
       "upstreamRequestId",
       "writeProblem",

@@ -36,8 +36,10 @@ export interface HopStore {
 }
 
 /**
- * @internal The store every copy of the library shares (ESM and CommonJS, duplicate installs): the
- * first copy to ask installs the one `create` makes, later copies get that one.
+ * The store of the current hop that every copy of the library shares (ESM and CommonJS, duplicate
+ * installs, adapters): the first to ask installs the one `create` makes (an `AsyncLocalStorage`),
+ * later callers get that one, and {@link currentHop} reads it. For adapters on runtimes that offer
+ * AsyncLocalStorage; the Node.js entry's `runWithHop` uses it.
  */
 export function sharedHopStore<T extends HopStore>(create: () => T): T {
   const found = Object.getOwnPropertyDescriptor(globalThis, SOURCE)?.value as T | undefined;

@@ -28,8 +28,8 @@ export {
 } from './errors.js';
 export type { BadGatewayCode, UpstreamErrorInit, UpstreamErrorOptions, UpstreamStatus } from './errors.js';
 export type { HeadersLike, HeaderValue } from './headers.js';
-export { currentHop, forwardHeaders, hopOf, upstreamRequestId } from './hop.js';
-export type { Hop } from './hop.js';
+export { currentHop, forwardHeaders, hopOf, sharedHopStore, upstreamRequestId } from './hop.js';
+export type { Hop, HopStore } from './hop.js';
 export { logToConsole, logWith, toLogEntry } from './log.js';
 export type { ErrorHook, ErrorReport, LogEntry, LoggerLike } from './log.js';
 export { writeProblem } from './node-response.js';

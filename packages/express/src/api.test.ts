@@ -6,6 +6,7 @@ it('pins the public API', () => {
     [
       "gatewayErrors",
       "notFound",
+      "proxyProblems",
       "requestId",
     ]
   `);

@@ -1,18 +1,32 @@
 /**
  * @module
  * Express adapter of gateway-errors: a request-ID middleware, a problem+json
- * 404 handler and the error handler. Works with Express 4.21+ and 5.
+ * 404 handler, the error handler, and the http-proxy-middleware options that
+ * answer proxy failures the same way. Works with Express 4.21+ and 5.
  */
-import { defineConventions, renderProblem, resolveRequestId, ROUTE_NOT_FOUND, writeProblem } from '@gateway-errors/core';
+import { defineConventions, hopOf, renderProblem, resolveRequestId, ROUTE_NOT_FOUND, writeProblem } from '@gateway-errors/core';
 import type { Conventions, ConventionsOptions, LoggerLike, ProblemRequest } from '@gateway-errors/core';
+import { runWithHop } from '@gateway-errors/core/node';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
 export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
+export { proxyProblems } from './proxy.js';
+export type {
+  ProxyOptionsLike,
+  ProxyProblems,
+  ProxyProblemsOn,
+  ProxyProblemsOptions,
+  ProxyProblemsPlugin,
+  ProxyServerLike,
+  UpstreamErrorAnswers,
+} from './proxy.js';
 
 /**
  * First middleware of the app: validates the incoming request ID (or makes
  * one), sets it on the response header, and exposes it as `req.id` and
- * `res.locals.requestId`.
+ * `res.locals.requestId`. The rest of the request runs with its hop (request
+ * ID and `traceparent`), so `withUpstream`, `fetchUpstream` and
+ * `forwardHeaders()` pass them on to upstreams without being told.
  *
  * @example
  * ```ts
@@ -27,7 +41,7 @@ export function requestId(conventions?: Conventions | ConventionsOptions): Reque
     (req as Request & { id?: unknown }).id = id;
     res.locals['requestId'] = id;
     res.setHeader(header, id);
-    next();
+    runWithHop(hopOf(req.headers, id, config), next);
   };
 }
 

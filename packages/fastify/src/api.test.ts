@@ -9,6 +9,8 @@ it('pins the public API', () => {
       "gatewayErrors",
       "genReqId",
       "notFoundHandler",
+      "proxyReplyOptions",
+      "requestHop",
     ]
   `);
 });

@@ -3,12 +3,15 @@
  * Fastify plugin of gateway-errors: validated request IDs and an error handler
  * that answers every failure with the core's problem response.
  */
-import { applyProblem, defineConventions, renderProblem, REQUEST_ID_KEY, resolveRequestId, ROUTE_NOT_FOUND } from '@gateway-errors/core';
+import { applyProblem, defineConventions, hopOf, renderProblem, REQUEST_ID_KEY, resolveRequestId, ROUTE_NOT_FOUND } from '@gateway-errors/core';
 import type { Conventions, ConventionsOptions, HeadersLike, ProblemSink, RequestIdStash } from '@gateway-errors/core';
+import { runWithHop } from '@gateway-errors/core/node';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
-export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
+export type { Conventions, ConventionsOptions, Hop } from '@gateway-errors/core';
+export { proxyReplyOptions, requestHop } from './proxy.js';
+export type { ProxyReplyOptions, ProxyReplyOptionsInit } from './proxy.js';
 
 /** Options of the plugin: the shared conventions. */
 export type GatewayErrorsOptions = Conventions | ConventionsOptions;
@@ -110,7 +113,10 @@ const plugin: FastifyPluginCallback<GatewayErrorsOptions> = (app, options, done)
       }
     }
     reply.header(header, id);
-    next();
+    // The rest of the request runs with its hop current, so upstream calls made while handling it pass
+    // its ID and trace context on (withUpstream, fetchUpstream, forwardHeaders()). Fastify runs body
+    // parsing, the handler and the error handler in this async context (its content-type parsers keep it).
+    runWithHop(hopOf(request.headers, id, config), next);
   });
   app.setErrorHandler(errorHandler(config));
   done();

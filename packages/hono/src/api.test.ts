@@ -6,6 +6,8 @@ it('pins the public API', () => {
     [
       "gatewayErrors",
       "notFound",
+      "proxyUpstream",
+      "requestHop",
       "requestId",
     ]
   `);

@@ -3,8 +3,8 @@ import type { Conventions, ConventionsOptions } from '@gateway-errors/core';
 import { Hono } from 'hono';
 import type { ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
 import { describe, expectTypeOf, test } from 'vitest';
-import { gatewayErrors, notFound, requestId } from './index.js';
-import type { RequestIdVariables } from './index.js';
+import { gatewayErrors, notFound, proxyUpstream, requestHop, requestId } from './index.js';
+import type { Hop, ProxyUpstreamInit, RequestIdVariables } from './index.js';
 
 describe('@gateway-errors/hono', () => {
   test('requestId() is middleware that sets the requestId variable; the others are the app handlers', () => {
@@ -36,5 +36,17 @@ describe('@gateway-errors/hono', () => {
       expectTypeOf(c.get('requestId')).toEqualTypeOf<string>();
       return c.text('ok');
     });
+  });
+
+  test('proxyUpstream() takes the context, a URL and proxy() options with an upstream name; requestHop() gives the hop', () => {
+    new Hono().get('/', (c) => {
+      expectTypeOf(proxyUpstream(c, 'http://orders.internal/x', { upstream: 'orders', timeoutMs: 2000, raw: c.req.raw })).toEqualTypeOf<Promise<Response>>();
+      expectTypeOf(requestHop(c)).toEqualTypeOf<Hop>();
+      // @ts-expect-error the upstream's name is required
+      void proxyUpstream(c, 'http://orders.internal/x', {});
+      return c.text('ok');
+    });
+    expectTypeOf<ProxyUpstreamInit['upstream']>().toEqualTypeOf<string>();
+    expectTypeOf<ProxyUpstreamInit['headers']>().not.toBeNever();
   });
 });

@@ -8,6 +8,7 @@ it('pins the public API', () => {
       "GatewayErrorsModule",
       "GatewayExceptionFilter",
       "RequestIdMiddleware",
+      "forwardThroughAxios",
     ]
   `);
 });

@@ -155,6 +155,7 @@ describe('GraphQL resolvers, production', () => {
           title: 'Upstream Unreachable',
           status: 502,
           code: 'UPSTREAM_UNREACHABLE',
+          proxyStatus: 'connection_refused',
           requestId: 'gql-1',
           retryable: true,
         },

@@ -1,11 +1,13 @@
 /**
  * @module
  * NestJS adapter of gateway-errors: a global exception filter and a request-ID
- * middleware, on `@nestjs/platform-express` and `@nestjs/platform-fastify`.
+ * middleware, on `@nestjs/platform-express` and `@nestjs/platform-fastify`, and
+ * `forwardThroughAxios` for `@nestjs/axios`.
  */
 import {
   applyProblem,
   defineConventions,
+  hopOf,
   renderProblem,
   REQUEST_ID_KEY,
   resolveRequestId,
@@ -13,6 +15,7 @@ import {
   writeProblem,
 } from '@gateway-errors/core';
 import type { Conventions, ConventionsOptions, LoggerLike, NodeResponseLike, ProblemSink, RequestIdStash } from '@gateway-errors/core';
+import { runWithHop } from '@gateway-errors/core/node';
 import { Catch, Global, Inject, Injectable, Logger, Module, Optional, RequestMethod } from '@nestjs/common';
 import type {
   ArgumentsHost,
@@ -31,6 +34,8 @@ import type { Observable } from 'rxjs';
 import { mergeMap } from 'rxjs/operators';
 
 export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
+export { forwardThroughAxios } from './axios.js';
+export type { AxiosInstanceLike, AxiosRequestConfigLike, ForwardThroughAxiosOptions } from './axios.js';
 
 /** Injection token of the conventions the module was given. */
 export const GATEWAY_ERRORS_CONVENTIONS: unique symbol = Symbol.for('gateway-errors.nestjs.conventions');
@@ -45,7 +50,10 @@ type FastifyReplyLike = {
 /**
  * Middleware that resolves the request ID (the incoming header when valid,
  * else a new one) and sets the response header, on both platforms. The
- * filter answers with the same ID.
+ * filter answers with the same ID. The rest of the request runs with its hop
+ * (`runWithHop`), so upstream calls made while handling it (`withUpstream`,
+ * `fetchUpstream`, {@link forwardThroughAxios}) pass the request ID and
+ * `traceparent` on.
  */
 @Injectable()
 export class RequestIdMiddleware implements NestMiddleware {
@@ -59,7 +67,7 @@ export class RequestIdMiddleware implements NestMiddleware {
     const id = resolveRequestId(req.headers, this.conventions);
     req[REQUEST_ID_KEY] = id;
     res.setHeader(this.conventions.requestIdHeader, id);
-    next();
+    runWithHop(hopOf(req.headers, id, this.conventions), next);
   }
 }
 

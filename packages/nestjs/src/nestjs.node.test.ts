@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
-import { defineConventions } from '@gateway-errors/core';
+import { connect } from 'node:net';
+import { currentHop, defineConventions } from '@gateway-errors/core';
 import type { ErrorReport } from '@gateway-errors/core';
 import {
   BadGatewayException,
@@ -12,6 +13,7 @@ import {
   Injectable,
   Module,
   NotFoundException,
+  Param,
   Post,
   Res,
   ServiceUnavailableException,
@@ -231,6 +233,76 @@ describe.each(['express', 'fastify'] as const)('platform-%s', (platform) => {
     const response = await request(url(app)).get('/refused');
     expect(JSON.parse(response.text)['type']).toBe('https://errors.example.com/upstream-unreachable');
     expect(reports).toHaveLength(1);
+  });
+});
+
+@Controller('hop')
+class HopController {
+  @Get()
+  get(): unknown {
+    return seenHop();
+  }
+
+  @Post(':step')
+  async post(@Param('step') step: string, @Body() body: unknown): Promise<unknown> {
+    // After an await too: the hop follows the request's async work.
+    if (step === 'later') await new Promise((resolve) => setTimeout(resolve, 5));
+    return { ...seenHop(), body };
+  }
+}
+
+function seenHop(): Record<string, unknown> {
+  const hop = currentHop();
+  return { requestId: hop?.requestId ?? null, traceparent: hop?.traceparent ?? null, header: hop?.conventions?.requestIdHeader ?? null };
+}
+
+/** A request whose body arrives well after its head, over a raw socket: the handler then runs in another tick than the middleware. */
+function lateBody(base: string, path: string, headers: Record<string, string>, body: string): Promise<string> {
+  const { port } = new URL(base);
+  const head = [`POST ${path} HTTP/1.1`, 'host: 127.0.0.1', 'connection: close', `content-length: ${Buffer.byteLength(body)}`]
+    .concat(Object.entries(headers).map(([name, value]) => `${name}: ${value}`))
+    .join('\r\n');
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write(`${head}\r\n\r\n`);
+      setTimeout(() => socket.write(body), 30);
+    });
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(text.slice(text.indexOf('\r\n\r\n') + 4)));
+  });
+}
+
+describe.each(['express', 'fastify'] as const)('the request hop on platform-%s', (platform) => {
+  const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  @Module({ imports: [GatewayErrorsModule.forRoot({ onError: false, requestIdHeader: 'x-correlation-id' })], controllers: [HopController] })
+  class HopModule {}
+
+  it('is visible in a controller, with the answered request ID and the valid traceparent', async () => {
+    const app = await start(HopModule, platform);
+    const response = await request(url(app)).get('/hop').set('x-correlation-id', 'hop-1').set('traceparent', TRACEPARENT);
+    expect(response.headers['x-correlation-id']).toBe('hop-1');
+    expect(response.body).toEqual({ requestId: 'hop-1', traceparent: TRACEPARENT, header: 'x-correlation-id' });
+    const generated = await request(url(app)).get('/hop').set('traceparent', 'ff-bogus');
+    expect(generated.body).toEqual({ requestId: generated.headers['x-correlation-id'], traceparent: null, header: 'x-correlation-id' });
+  });
+
+  it('is visible after the body was parsed, and after an await', async () => {
+    const app = await start(HopModule, platform);
+    const answer = await lateBody(url(app), '/hop/later', { 'x-correlation-id': 'hop-2', traceparent: TRACEPARENT, 'content-type': 'application/json' }, '{"name":"x"}');
+    expect(JSON.parse(answer)).toEqual({ requestId: 'hop-2', traceparent: TRACEPARENT, header: 'x-correlation-id', body: { name: 'x' } });
+  });
+
+  it('is each request its own under concurrency, and none outside a request', async () => {
+    const app = await start(HopModule, platform);
+    const ids = Array.from({ length: 20 }, (_, i) => `hop-c-${i}`);
+    const seen = await Promise.all(
+      ids.map(async (id) => ((await request(url(app)).post('/hop/later').set('x-correlation-id', id).send({ id })).body as { requestId: string }).requestId),
+    );
+    expect(seen).toEqual(ids);
+    expect(currentHop()).toBeUndefined();
   });
 });
 

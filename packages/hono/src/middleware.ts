@@ -1,0 +1,127 @@
+/**
+ * The handlers' shared parts: the request-ID middleware and the one place a failure becomes a response.
+ */
+import { applyProblem, isValidRequestId, renderProblem, resolveRequestId } from '@gateway-errors/core';
+import type { Conventions, ProblemSink } from '@gateway-errors/core';
+import type { Context, MiddlewareHandler } from 'hono';
+import { headersOf, keepConventions, requestHop, unlessClientClosed } from './context.js';
+import { hopStorage } from './hop-storage.js';
+
+/** The context variable the middleware sets; the same one `hono/request-id` uses. */
+export type RequestIdVariables = { requestId: string };
+
+/** @internal The environment the middleware declares. */
+export type RequestIdEnv = { Variables: RequestIdVariables };
+
+/** @internal The request-ID middleware. */
+export function requestIdMiddleware(config: Conventions): MiddlewareHandler<RequestIdEnv> {
+  return async function requestId(c, next) {
+    const known: unknown = c.get('requestId');
+    const id = isValidRequestId(known, config.requestIdPattern) ? known : resolveRequestId(headersOf(c), config);
+    c.set('requestId', id);
+    keepConventions(c, config);
+    // Every response Hono makes for this request starts with it (and with a Headers object of its own,
+    // which the lightweight Response of @hono/node-server needs for later changes to its headers to stick).
+    c.header(config.requestIdHeader, id);
+    const storage = hopStorage();
+    try {
+      // Where the runtime has AsyncLocalStorage, upstream calls made from here on forward this request's ID.
+      await (storage === null ? next() : storage.run(requestHop(c), next));
+    } catch (error) {
+      // A thrown string, null or plain object skips onError and would escape app.fetch.
+      c.res = respond(config, error, c);
+    }
+    // A Response the handler made itself (proxy(), fetch(), new Response()) replaced Hono's: set it there too.
+    stamp(c, config.requestIdHeader, id);
+  };
+}
+
+/**
+ * Sets the request-ID header on the answer. A `Response` from `fetch()` has immutable headers: it is
+ * replaced by one that shares its body stream, with a mutable copy of its headers.
+ */
+function stamp(c: Context, name: string, id: string): void {
+  const response = c.res;
+  try {
+    if (response.headers.get(name) === id) return;
+    response.headers.set(name, id);
+  } catch {
+    const headers = new Headers(response.headers);
+    headers.set(name, id);
+    // Let the immutable one go first, or Hono would copy its headers onto the new one.
+    letGo(c);
+    try {
+      c.res = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    } catch {
+      // A status a Response cannot be made with (a 101 upgrade): leave the answer as it was.
+      c.res = response;
+    }
+  }
+}
+
+/** @internal One response per failure. */
+export function respond(config: Conventions, thrown: unknown, c: Context): Response {
+  // The client hung up (`@hono/node-server` aborts the request's signal with a string or a plain Error): a 499, not a logged 500.
+  const error = unlessClientClosed(c, thrown);
+  const known: unknown = c.get('requestId');
+  const own = ownResponse(error);
+  const problem = renderProblem(
+    error,
+    {
+      method: c.req.method,
+      url: c.req.url,
+      headers: headersOf(c),
+      id: typeof known === 'string' ? known : undefined,
+    },
+    config,
+  );
+  if (own !== undefined) {
+    // The application built this response on purpose: keep it, and say which request it answers.
+    own.headers.set(config.requestIdHeader, problem.requestId);
+    return own;
+  }
+  // One Response per failure: newResponse() carries the headers set so far (CORS, Vary, the request ID)
+  // into it, and the core drops the stale ones and sets its own over the rest.
+  // Headers given, so Hono makes a Headers object the sink's changes stay in, whatever Response class is global.
+  const response = c.newResponse(problem.body, { status: problem.status as never, headers: NO_HEADERS });
+  applyProblem(headersSink(response.headers), problem);
+  // Hono copies every header of the response under way onto the one returned, over ours (an ETag,
+  // a Cache-Control): everything worth keeping is in ours already, so let that response go.
+  letGo(c);
+  return response;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Drops the context's response: Hono's setter takes `undefined`, though its type says `Response`. */
+function letGo(c: Context): void {
+  (c as { res: Response | undefined }).res = undefined;
+}
+
+/**
+ * The headers of a Response made for the problem, with its status and body: it never started, and
+ * once its headers are right there is nothing left to send.
+ */
+function headersSink(headers: Headers): ProblemSink {
+  return {
+    state: () => 'open',
+    headerNames: () => headers.keys(),
+    removeHeader: (name) => headers.delete(name),
+    setHeader: (name, value) => headers.set(name, value),
+    end() {},
+    abort() {},
+  };
+}
+
+/** An `HTTPException` created with `{ res }`: its response, with the exception's status. */
+function ownResponse(error: unknown): Response | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const candidate = error as { res?: unknown; getResponse?: unknown };
+  if (!(candidate.res instanceof Response) || typeof candidate.getResponse !== 'function') return undefined;
+  try {
+    const response = (candidate.getResponse as () => unknown)();
+    return response instanceof Response ? response : undefined;
+  } catch {
+    return undefined;
+  }
+}
