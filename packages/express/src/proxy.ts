@@ -45,9 +45,10 @@ export interface ProxyProblemsOptions<TOn extends object = Record<never, never>,
    */
   readonly timeoutMs?: number | undefined;
   /**
-   * An upstream's own 5xx or 429 answer: `'pass'` (default) streams it to the client as the proxy
-   * does; `'problem'` answers with the problem `fetchUpstream` would throw for it (503 with the
-   * upstream's `Retry-After`, 504 for a 504, else 502 `UPSTREAM_ERROR_STATUS`).
+   * An upstream's own 5xx or 429 answer: `'problem'` (default) answers with the problem
+   * `fetchUpstream` would throw for it (503 with the upstream's `Retry-After`, 504 for a 504, else 502
+   * `UPSTREAM_ERROR_STATUS`), never the upstream's body (a 500 page may hold a stack); `'pass'` streams
+   * it to the client as the proxy does.
    */
   readonly upstreamErrors?: UpstreamErrorAnswers | undefined;
   /** Your own `on` handlers: spreading `proxyProblems()` sets `on`, so hand yours over here. */
@@ -122,7 +123,7 @@ export function proxyProblems<TOn extends object = Record<never, never>, TPlugin
   options: ProxyProblemsOptions<TOn, TPlugin> = {},
 ): ProxyProblems<TOn, TPlugin> {
   const config = defineConventions(conventions);
-  const { upstream, timeoutMs = config.upstreamTimeoutMs, upstreamErrors = 'pass', on, plugins = [] } = options;
+  const { upstream, timeoutMs = config.upstreamTimeoutMs, upstreamErrors = 'problem', on, plugins = [] } = options;
   if (upstream !== undefined && (typeof upstream !== 'string' || !UPSTREAM_NAME.test(upstream))) {
     throw new TypeError('gateway-errors: proxyProblems() needs `upstream` as 1 to 100 printable ASCII characters');
   }
