@@ -57,8 +57,14 @@ export async function proxyUpstream(c: Context, input: string | URL, init: Proxy
           ...proxyInit,
           signal: signal ?? null,
           customFetch(request) {
-            // This request's ID and trace context, over any the proxied headers carry (the client's own, unvalidated).
-            new Headers(forwarded).forEach((value, name) => request.headers.set(name, value));
+            // This request's ID and trace context, over any the proxied headers carry (the client's own, unvalidated):
+            // a trace context the core did not keep (it was malformed) is not passed on either.
+            const hop = new Headers(forwarded);
+            if (!hop.has('traceparent')) {
+              request.headers.delete('traceparent');
+              request.headers.delete('tracestate');
+            }
+            hop.forEach((value, name) => request.headers.set(name, value));
             return send(request);
           },
         }),
