@@ -216,6 +216,9 @@ export function proxyProblems<TOn extends object = Record<never, never>, TPlugin
   const onProxyRes = (proxyRes: IncomingMessage, req: ProxiedRequest, res: unknown): void => {
     const state = stateOf(req);
     state.upstreamRequestId = upstreamRequestId(proxyRes.headers);
+    // The answer keeps this request's ID: the proxy copies the upstream's head after this listener, and
+    // an upstream's own ID under the same header would replace it (it is in the log record instead).
+    proxyRes.headers[config.requestIdHeader] = requestIdOf(req, res, state);
     // A body cut short after the head went out: v3 passes it on silently, leaving the client waiting;
     // v4 emits its error after this listener. Either way it is answered here, once: the response is cut off.
     proxyRes.on('error', (error: unknown) => answer(error, req, res));
