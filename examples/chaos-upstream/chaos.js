@@ -6,9 +6,10 @@ import { createServer as createNetServer } from 'node:net';
 
 /** Each route of the orders service and what it does. */
 export const ROUTES = {
-  ok: 'answers 200 with JSON',
+  ok: 'answers 200 with JSON, echoing the X-Request-Id it received (header and body)',
   hang: 'reads the request and never answers',
-  reset: 'sends the head and half the body, then resets the connection',
+  reset: 'reads the request, then resets the connection without answering',
+  cut: 'sends the head and half the body, then resets the connection',
   garbage: 'answers bytes that are not HTTP',
   truncated: 'promises 100 bytes of body, sends 11, closes',
   500: 'answers 500',
@@ -25,12 +26,15 @@ export const ROUTES = {
 export async function startChaos(certificate, { port = 0 } = {}) {
   const sockets = new Set();
   const orders = createServer((req, res) => {
-    const route = decodeURIComponent((req.url ?? '/').split('?')[0].slice(1));
+    const route = routeOf(req.url);
     req.resume();
     switch (route) {
       case 'hang':
         return;
       case 'reset':
+        setTimeout(() => req.socket.resetAndDestroy(), 5);
+        return;
+      case 'cut':
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
         res.write('{"orders": [');
         setTimeout(() => req.socket.resetAndDestroy(), 5);
@@ -55,8 +59,13 @@ export async function startChaos(certificate, { port = 0 } = {}) {
         res.on('close', () => clearTimeout(timer));
         return;
       }
-      default:
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: route, status: 'shipped' }));
+      default: {
+        // A well-behaved service: it logs under the ID it was given and answers with it.
+        const received = req.headers['x-request-id'];
+        const requestId = typeof received === 'string' && /^[\w.:=+/-]{1,200}$/.test(received) ? received : undefined;
+        res.writeHead(200, { 'content-type': 'application/json', ...(requestId === undefined ? {} : { 'x-request-id': requestId }) });
+        res.end(JSON.stringify({ id: route.slice(0, 100), status: 'shipped', receivedRequestId: requestId ?? null }));
+      }
     }
   });
   const payments = createHttpsServer(certificate, (_req, res) => res.writeHead(200).end('{}'));
@@ -90,6 +99,16 @@ export async function startChaos(certificate, { port = 0 } = {}) {
         ),
       ),
   };
+}
+
+/** @param {string | undefined} url */
+function routeOf(url) {
+  const path = (url ?? '/').split('?')[0].slice(1);
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 function listen(server, port) {

@@ -1,28 +1,27 @@
-// A Fastify gateway in front of three services, wired the way a real service would be.
+// A Fastify gateway in front of three services: @fastify/http-proxy forwards `/<service>/…`, and
+// proxyReplyOptions() hands it the deadline, the request ID to forward, and the core's errors for
+// upstream failures, which the plugin's error handler answers.
 import Fastify from 'fastify';
+import proxy from '@fastify/http-proxy';
 import { SERVICES } from '@gateway-errors-examples/conventions';
-import { fetchUpstream } from '@gateway-errors/core/upstream';
-import gatewayErrors, { genReqId, notFoundHandler } from '@gateway-errors/fastify';
+import gatewayErrors, { genReqId, notFoundHandler, proxyReplyOptions } from '@gateway-errors/fastify';
 
 /**
  * @param {{ conventions: import('@gateway-errors/core').Conventions, upstreams: Record<string, string>, timeoutMs?: number, logger?: boolean }} options
+ *   `timeoutMs`: the deadline of a proxied call (default: the conventions' `upstreamTimeoutMs`)
  */
-export async function createApp({ conventions, upstreams, timeoutMs = 1000, logger = false }) {
+export async function createApp({ conventions, upstreams, timeoutMs = conventions.upstreamTimeoutMs, logger = false }) {
   const app = Fastify({ logger, genReqId: genReqId(conventions) });
   await app.register(gatewayErrors, conventions);
   app.setNotFoundHandler(notFoundHandler(conventions));
   app.get('/health', async () => ({ ok: true }));
   for (const service of SERVICES) {
-    app.all(`/${service}/:path`, async (request, reply) => {
-      const upstream = await fetchUpstream(service, `${upstreams[service]}/${encodeURIComponent(request.params.path)}`, {
-        method: request.method,
-        headers: { 'x-request-id': request.id },
-        timeoutMs,
-      });
-      return reply
-        .code(upstream.status)
-        .type(upstream.headers.get('content-type') ?? 'application/json')
-        .send(await upstream.text());
+    await app.register(proxy, {
+      upstream: upstreams[service],
+      prefix: `/${service}`,
+      replyOptions: proxyReplyOptions(conventions, { upstream: service, timeoutMs }),
+      // @fastify/reply-from turns certificate checks off unless told otherwise.
+      undici: { connect: { rejectUnauthorized: true } },
     });
   }
   return app;

@@ -1,26 +1,23 @@
-// A Hono gateway in front of three services. The app itself is Web-standard: the same
-// `app.fetch` runs on Bun, Deno or Workers; server.js serves it on Node.js.
+// A Hono gateway in front of three services: `proxy()` from hono/proxy forwards `/<service>/…` through
+// proxyUpstream(), which adds the deadline and the request ID and throws every failure to onError.
+// The app is Web-standard: the same `app.fetch` runs on Bun, Deno or Workers; server.js serves it on Node.js.
 import { Hono } from 'hono';
 import { SERVICES } from '@gateway-errors-examples/conventions';
-import { fetchUpstream } from '@gateway-errors/core/upstream';
-import { gatewayErrors, notFound, requestId } from '@gateway-errors/hono';
+import { gatewayErrors, notFound, proxyUpstream, requestId } from '@gateway-errors/hono';
 
 /**
  * @param {{ conventions: import('@gateway-errors/core').Conventions, upstreams: Record<string, string>, timeoutMs?: number }} options
+ *   `timeoutMs`: the deadline of a proxied call (default: the conventions' `upstreamTimeoutMs`)
  */
-export function createApp({ conventions, upstreams, timeoutMs = 1000 }) {
+export function createApp({ conventions, upstreams, timeoutMs = conventions.upstreamTimeoutMs }) {
   const app = new Hono();
   app.use(requestId(conventions));
   app.get('/health', (c) => c.json({ ok: true }));
   for (const service of SERVICES) {
-    app.all(`/${service}/:path`, async (c) => {
-      const upstream = await fetchUpstream(service, `${upstreams[service]}/${encodeURIComponent(c.req.param('path'))}`, {
-        method: c.req.method,
-        headers: { 'x-request-id': c.get('requestId') },
-        timeoutMs,
-      });
-      const body = await upstream.text();
-      return c.body(body, upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+    app.all(`/${service}/*`, (c) => {
+      const url = new URL(c.req.url);
+      const target = `${upstreams[service]}${url.pathname.slice(service.length + 1)}${url.search}`;
+      return proxyUpstream(c, target, { upstream: service, timeoutMs, raw: c.req.raw });
     });
   }
   app.notFound(notFound(conventions));

@@ -1,46 +1,88 @@
-// A NestJS gateway in front of three services, on platform-express or platform-fastify.
+// A NestJS gateway in front of three services, on platform-express or platform-fastify: a catch-all
+// controller forwards `/<service>/…` with @nestjs/axios; forwardThroughAxios() puts the request ID and
+// trace context on every call and gives it the deadline; GatewayExceptionFilter answers what fails.
 import 'reflect-metadata';
 import { SERVICES } from '@gateway-errors-examples/conventions';
-import { fetchUpstream } from '@gateway-errors/core/upstream';
 import type { Conventions } from '@gateway-errors/core';
-import { GatewayErrorsModule } from '@gateway-errors/nestjs';
-import { All, Controller, Get, Inject, Module, Param, Req } from '@nestjs/common';
+import { forwardThroughAxios, GatewayErrorsModule } from '@gateway-errors/nestjs';
+import { HttpModule, HttpService } from '@nestjs/axios';
+import { All, Controller, Get, Inject, Module, NotFoundException, Req, Res, StreamableFile } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { firstValueFrom } from 'rxjs';
 
 const OPTIONS = Symbol('gateway-options');
 
 interface GatewayOptions {
   readonly upstreams: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  readonly requestIdHeader: string;
 }
 
 interface IncomingLike {
   readonly method: string;
-  readonly headers: Readonly<Record<string, unknown>>;
+  /** The path and query as the client sent them (`originalUrl` on platform-express, where middleware may rewrite `url`). */
+  readonly originalUrl?: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body?: unknown;
 }
+
+/** Request headers passed on to the upstream; the request ID and `traceparent` are set by forwardThroughAxios(). */
+const FORWARDED = ['accept', 'accept-language', 'content-type', 'authorization', 'if-none-match', 'if-match'] as const;
+/** Response headers not copied back: hop-by-hop ones, and those axios has made untrue (it decodes and buffers the body). */
+const NOT_COPIED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'upgrade', 'proxy-authenticate', 'trailer']);
 
 @Controller()
 class GatewayController {
-  constructor(@Inject(OPTIONS) private readonly options: GatewayOptions) {}
+  constructor(
+    @Inject(HttpService) private readonly http: HttpService,
+    @Inject(HttpAdapterHost) private readonly host: HttpAdapterHost,
+    @Inject(OPTIONS) private readonly options: GatewayOptions,
+  ) {
+    forwardThroughAxios(http.axiosRef, { timeoutMs: options.timeoutMs });
+  }
 
   @Get('health')
   health(): { ok: true } {
     return { ok: true };
   }
 
-  @All(':service/:path')
-  async forward(@Param('service') service: string, @Param('path') path: string, @Req() req: IncomingLike): Promise<unknown> {
+  // `*` is the wildcard both platforms accept (Nest converts it for Express 5's router).
+  @All(':service/*')
+  async forward(@Req() req: IncomingLike, @Res() res: unknown): Promise<void> {
+    const url = req.originalUrl ?? req.url;
+    const slash = url.indexOf('/', 1);
+    const service = url.slice(1, slash);
     const base = (SERVICES as readonly string[]).includes(service) ? this.options.upstreams[service] : undefined;
-    if (base === undefined) throw Object.assign(new Error('No route matches this request.'), { status: 404 });
-    const upstream = await fetchUpstream(service, `${base}/${encodeURIComponent(path)}`, {
-      method: req.method,
-      headers: { 'x-request-id': String(req.headers['x-request-id'] ?? '') },
-      timeoutMs: this.options.timeoutMs,
-    });
-    return upstream.json();
+    if (base === undefined) throw new NotFoundException();
+    const headers: Record<string, string> = {};
+    for (const name of FORWARDED) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    // Answers below 500 (but 429) are the upstream's to give; the others throw an AxiosError, which the filter answers.
+    const upstream = await firstValueFrom(
+      this.http.request<Buffer>({
+        method: req.method,
+        url: base + url.slice(slash),
+        headers,
+        data: req.body,
+        responseType: 'arraybuffer',
+        maxRedirects: 0,
+        validateStatus: (status) => status < 500 && status !== 429,
+      }),
+    );
+    const adapter = this.host.httpAdapter;
+    for (const [name, value] of Object.entries(upstream.headers)) {
+      // This service's request ID stays on the answer: the upstream's own is not copied over it.
+      if (NOT_COPIED.has(name) || name === this.options.requestIdHeader) continue;
+      if (typeof value === 'string' || typeof value === 'number') adapter.setHeader(res, name, String(value));
+    }
+    // A StreamableFile is how Nest sends bytes as they are on both platforms (a Buffer would become JSON).
+    adapter.reply(res, new StreamableFile(upstream.data), upstream.status);
   }
 }
 
@@ -50,13 +92,15 @@ export async function createApp(options: {
   conventions: Conventions;
   upstreams: Readonly<Record<string, string>>;
   platform: Platform;
+  /** The deadline of a proxied call. Default: the conventions' `upstreamTimeoutMs`. */
   timeoutMs?: number;
   logger?: boolean;
 }): Promise<INestApplication> {
+  const { conventions, upstreams, timeoutMs = conventions.upstreamTimeoutMs } = options;
   @Module({
-    imports: [GatewayErrorsModule.forRoot(options.conventions)],
+    imports: [GatewayErrorsModule.forRoot(conventions), HttpModule],
     controllers: [GatewayController],
-    providers: [{ provide: OPTIONS, useValue: { upstreams: options.upstreams, timeoutMs: options.timeoutMs ?? 1000 } }],
+    providers: [{ provide: OPTIONS, useValue: { upstreams, timeoutMs, requestIdHeader: conventions.requestIdHeader } satisfies GatewayOptions }],
   })
   class AppModule {}
 
