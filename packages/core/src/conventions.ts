@@ -1,6 +1,6 @@
 import type { ErrorMapper } from './classify.js';
 import { DEFAULT_UPSTREAM_TIMEOUT_MS } from './hop.js';
-import type { ErrorHook } from './log.js';
+import type { ErrorHook, ProblemObserver } from './log.js';
 import { ownCopy } from './own.js';
 import { DEFAULT_REQUEST_ID_PATTERN } from './request-id.js';
 
@@ -53,6 +53,12 @@ export interface ConventionsOptions {
    * adapters' proxy integrations. A call's own `timeoutMs` overrides it. Default 10,000.
    */
   readonly upstreamTimeoutMs?: number | undefined;
+  /**
+   * Called with every problem answered, whatever `onError` does: where traces and metrics are recorded
+   * (`@gateway-errors/otel`). Each runs in the request's context, before the answer is written; a throw
+   * is swallowed. Default none.
+   */
+  readonly observers?: readonly ProblemObserver[] | undefined;
 }
 
 /** Maps the request path to the problem's `instance`; its answer is capped and percent-encoded like the path. */
@@ -75,6 +81,7 @@ export interface Conventions {
   readonly mappers: readonly ErrorMapper[];
   readonly instance: boolean | InstanceMapper;
   readonly upstreamTimeoutMs: number;
+  readonly observers: readonly ProblemObserver[];
 }
 
 const KEYS: ReadonlySet<string> = new Set([
@@ -93,6 +100,7 @@ const KEYS: ReadonlySet<string> = new Set([
   'mappers',
   'instance',
   'upstreamTimeoutMs',
+  'observers',
 ]);
 
 const defined = new WeakSet<object>();
@@ -136,6 +144,7 @@ export function defineConventions(input: ConventionsOptions = {}): Conventions {
     mappers = [],
     instance = true,
     upstreamTimeoutMs = DEFAULT_UPSTREAM_TIMEOUT_MS,
+    observers = [],
   } = options;
 
   if (mode !== 'production' && mode !== 'development') fail('mode', '"production" or "development"', mode);
@@ -171,6 +180,9 @@ export function defineConventions(input: ConventionsOptions = {}): Conventions {
   if (typeof upstreamTimeoutMs !== 'number' || !Number.isFinite(upstreamTimeoutMs) || upstreamTimeoutMs <= 0 || upstreamTimeoutMs > MAX_TIMER_MS) {
     fail('upstreamTimeoutMs', `a number of milliseconds above 0, at most ${MAX_TIMER_MS}`, upstreamTimeoutMs);
   }
+  if (!Array.isArray(observers) || observers.some((observer) => typeof observer !== 'function')) {
+    fail('observers', 'an array of functions', observers);
+  }
 
   const conventions: Conventions = Object.freeze({
     mode,
@@ -188,6 +200,7 @@ export function defineConventions(input: ConventionsOptions = {}): Conventions {
     mappers: Object.freeze(Array.from(mappers)),
     instance,
     upstreamTimeoutMs,
+    observers: Object.freeze(Array.from(observers)),
   });
   defined.add(conventions);
   return conventions;

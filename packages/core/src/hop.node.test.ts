@@ -213,6 +213,23 @@ describe('with OpenTelemetry active', () => {
     });
   });
 
+  it("gives the problem body the active span's trace ID, a new trace's as well", () => {
+    const tracer = trace.getTracer('test');
+    const conventions = defineConventions({ onError: false });
+    const started = tracer.startActiveSpan('GET /orders', (span) => {
+      try {
+        const body = JSON.parse(renderProblem(new GatewayTimeoutError(), { method: 'GET', url: '/orders', headers: {} }, conventions).body!) as Record<string, unknown>;
+        return { body, traceId: span.spanContext().traceId };
+      } finally {
+        span.end();
+      }
+    });
+    expect(started.body['traceId']).toBe(started.traceId);
+    // Without an active span: the traceparent's, as before.
+    const body = JSON.parse(renderProblem(new GatewayTimeoutError(), { headers: { traceparent: TRACEPARENT } }, conventions).body!) as Record<string, unknown>;
+    expect(body['traceId']).toBe('0af7651916cd43dd8448eb211c80319c');
+  });
+
   it('falls back to the traceparent received when no span is active, and invents none', async () => {
     await runWithHop(hopOf({ traceparent: TRACEPARENT }, 'req-12'), () => fetchUpstream('orders', `${base}/ok`));
     expect(last()['traceparent']).toBe(TRACEPARENT);

@@ -159,6 +159,15 @@ export function traceIdOf(traceparent: string | undefined): string | undefined {
   return validTraceparent(traceparent)?.slice(3, 35);
 }
 
+/**
+ * @internal The trace ID of the request: that of OpenTelemetry's active span when the API is registered
+ * and a span is active (the server span of this request, which continues the received trace or starts
+ * one), else that of the `traceparent` received.
+ */
+export function requestTraceId(traceparent: string | undefined): string | undefined {
+  return activeTraceId() ?? traceIdOf(traceparent);
+}
+
 function requestIdHeaderOf(conventions: unknown): string {
   try {
     const header = (conventions as { requestIdHeader?: unknown } | undefined)?.requestIdHeader;
@@ -170,6 +179,10 @@ function requestIdHeaderOf(conventions: unknown): string {
 
 /** The OpenTelemetry API's global slot (`@opentelemetry/api`, every 1.x). */
 const OTEL = Symbol.for('opentelemetry.js.api.1');
+
+/** The key of the active span in an OpenTelemetry context (`@opentelemetry/api`'s `createContextKey`). */
+const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN');
+const TRACE_ID = /^[0-9a-f]{32}$/;
 
 interface OtelGlobal {
   readonly context?: { active?: () => unknown };
@@ -195,6 +208,22 @@ function withTrace(headers: Record<string, string>, received: string | undefined
     headers['traceparent'] = received;
   }
   return headers;
+}
+
+function activeTraceId(): string | undefined {
+  try {
+    const api = Object.getOwnPropertyDescriptor(globalThis, OTEL)?.value as OtelGlobal | undefined;
+    const active = api?.context?.active;
+    if (typeof active !== 'function') return undefined;
+    const context = active.call(api!.context) as { getValue?: (key: symbol) => unknown } | undefined;
+    const span = typeof context?.getValue === 'function' ? context.getValue(SPAN_KEY) : undefined;
+    const spanContext = (span as { spanContext?: () => { traceId?: unknown } } | undefined)?.spanContext;
+    if (typeof spanContext !== 'function') return undefined;
+    const traceId = spanContext.call(span).traceId;
+    return typeof traceId === 'string' && TRACE_ID.test(traceId) && !ZEROS.test(traceId) ? traceId : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function otelTraceparent(): { traceparent: string; tracestate?: string | undefined } | undefined {

@@ -31,7 +31,7 @@ export type { HeadersLike, HeaderValue } from './headers.js';
 export { currentHop, forwardHeaders, hopOf, sharedHopStore, upstreamRequestId } from './hop.js';
 export type { Hop, HopStore } from './hop.js';
 export { logToConsole, logWith, toLogEntry } from './log.js';
-export type { ErrorHook, ErrorReport, LogEntry, LoggerLike } from './log.js';
+export type { ErrorHook, ErrorReport, LogEntry, LoggerLike, ProblemObservation, ProblemObserver } from './log.js';
 export { writeProblem } from './node-response.js';
 export type { NodeResponseLike } from './node-response.js';
 export { problemResponse } from './problem-response.js';

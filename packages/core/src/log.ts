@@ -22,6 +22,18 @@ export interface ErrorReport {
 /** Receives every rendered error. May return a promise; a throw or rejection is swallowed. */
 export type ErrorHook = (report: ErrorReport) => void | Promise<void>;
 
+/** What an observer receives for every problem answered: the report, and how much the answer may show. */
+export interface ProblemObservation extends ErrorReport {
+  /** The conventions' mode: an observer must not record an error's message in `production`. */
+  readonly mode: 'production' | 'development';
+}
+
+/**
+ * Sees every problem answered, in the request's context (its active span), before the answer is
+ * written: where traces and metrics are recorded. A throw, or a returned promise's rejection, is swallowed.
+ */
+export type ProblemObserver = (observation: ProblemObservation) => void;
+
 /**
  * A pino-, bunyan- or console-style logger: what an adapter hands over as
  * `ProblemRequest.logger` (pino's `request.log`, a shim for Nest's `Logger`, `console`).
@@ -118,6 +130,17 @@ export function report(entry: ErrorReport, onError: ErrorHook | false | undefine
     else logToConsole(entry);
   } catch {
     // A logging hook must never break the response.
+  }
+}
+
+/** @internal Hands a rendered problem to each observer of the conventions. Never throws. */
+export function observe(observation: ProblemObservation, observers: readonly ProblemObserver[]): void {
+  for (const observer of observers) {
+    try {
+      settle(observer(observation));
+    } catch {
+      // An observer must never break the response, nor keep the next one from seeing it.
+    }
   }
 }
 

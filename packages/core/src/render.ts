@@ -8,8 +8,8 @@ import { describeError } from './describe.js';
 import type { ErrorDescription } from './describe.js';
 import { readSingleHeader } from './headers.js';
 import type { HeadersLike } from './headers.js';
-import { traceIdOf } from './hop.js';
-import { report } from './log.js';
+import { requestTraceId } from './hop.js';
+import { observe, report } from './log.js';
 import type { ErrorReport, LoggerLike } from './log.js';
 import { CONTENT_TYPES, negotiate } from './negotiate.js';
 import { keep } from './own.js';
@@ -111,6 +111,7 @@ export function renderProblem(
   const path = pathOf(typeof url === 'string' ? url : undefined);
   const classification = classify(error, { method, headers }, config);
   report({ error, classification, requestId, method, path }, config.onError, fields);
+  if (config.observers.length > 0) observe({ error, classification, requestId, method, path, mode: config.mode }, config.observers);
   try {
     return build(error, classification, { method, path, headers, requestId, config });
   } catch {
@@ -197,7 +198,7 @@ function build(error: unknown, classification: Classification, context: BuildCon
     code,
     proxyStatus: status >= 500 && config.proxyStatus ? classification.proxyError : undefined,
     requestId,
-    traceId: traceIdOf(readSingleHeader(context.headers, 'traceparent')),
+    traceId: requestTraceId(readSingleHeader(context.headers, 'traceparent')),
     retryable: classification.retryable,
     retryAfter: classification.retryAfter,
     upstream: development || config.exposeUpstream ? classification.upstream : undefined,
