@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['packages/*'],
+    projects: ['packages/*', 'examples/tracing'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },
