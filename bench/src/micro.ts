@@ -1,11 +1,11 @@
 /**
  * Micro benchmarks, run as a child process of `run.ts` on the server core: `classify()`,
- * `renderProblem()`, `describeError()` (what the default loggers do on every 5xx) and
+ * `renderProblem()`, `describeForLog()` (what the default loggers do on every 5xx) and
  * `maskSecrets()` per call against `JSON.stringify` of an object of the same size (the problem
  * body itself), in alternating rounds; then the table "masking cost per KB" (`masking.ts`).
  * argv[2]: rounds; argv[3]: milliseconds per measurement.
  */
-import { classify, defineConventions, describeError, maskSecrets, renderProblem } from '@gateway-errors/core';
+import { classify, defineConventions, describeForLog, maskSecrets, renderProblem } from '@gateway-errors/core';
 import { refusedFetchError } from './apps/shared.js';
 import { maskingTable } from './masking.js';
 import type { MicroSample } from './protocol.js';
@@ -35,7 +35,7 @@ const subjects: ReadonlyArray<readonly [string, () => void]> = [
   ['JSON.stringify (reference)', () => void (sink += JSON.stringify(sameSized).length)],
   ['classify()', () => void (sink += classify(error).status)],
   ['renderProblem()', () => void (sink += renderProblem(error, request, conventions).status)],
-  ['describeError() (default log view)', () => void (sink += describeError(error).name.length)],
+  ['describeForLog() (default log view)', () => void (sink += describeForLog(error).type.length)],
   ['maskSecrets(), stack line, no secret', () => void (sink += maskSecrets(PLAIN_LINE).length)],
   ['maskSecrets(), pnpm stack line (an @), no secret', () => void (sink += maskSecrets(PNPM_LINE).length)],
   ['maskSecrets(), message with secrets', () => void (sink += maskSecrets(SECRET_MESSAGE).length)],

@@ -1,5 +1,8 @@
-// One conventions object for every service of the organisation: same types, header, retry policy and logs.
+// One conventions object for every service of the organisation: same types, header, retry policy and logs,
+// and the same metrics on every gateway's /metrics.
 import { defineConventions } from '@gateway-errors/core';
+import { prometheus } from '@gateway-errors/otel/prometheus';
+import { Counter, Registry } from 'prom-client';
 
 /** @param {Partial<import('@gateway-errors/core').ConventionsOptions>} [overrides] */
 export function organisationConventions(overrides = {}) {
@@ -13,8 +16,6 @@ export function organisationConventions(overrides = {}) {
   });
 }
 
-export const conventions = organisationConventions();
-
 /**
  * Where the services behind the gateways live. The examples fail politely (502) when nothing listens there.
  * @type {{ orders: string, inventory: string, payments: string }}
@@ -27,3 +28,25 @@ export const UPSTREAMS = {
 
 /** The services every example gateway forwards to, by path prefix. */
 export const SERVICES = /** @type {const} */ (['orders', 'inventory', 'payments']);
+
+/**
+ * The conventions of one gateway and the prom-client registry its `/metrics` serves: a registry of its own
+ * (never prom-client's global one), in which the conventions' observer counts every upstream failure they
+ * answer in `gateway_errors_upstream_failures_total{code,status,upstream}`. Make one pair per app.
+ * @param {Partial<import('@gateway-errors/core').ConventionsOptions>} [overrides]
+ */
+export function conventionsWithMetrics(overrides = {}) {
+  const registry = new Registry();
+  const failures = prometheus({ registry, upstreams: [...SERVICES] });
+  const conventions = organisationConventions({ ...overrides, observers: [...(overrides.observers ?? []), failures] });
+  return { conventions, registry };
+}
+
+/**
+ * `http_requests_total{status}` in the registry: each answer of the gateway counted once, by its status.
+ * The failures counter divided by it is the error ratio the alert rules of `@gateway-errors/otel` watch.
+ * @param {Registry} registry
+ */
+export function requestsTotal(registry) {
+  return new Counter({ name: 'http_requests_total', help: 'Answers of this gateway, by status.', labelNames: ['status'], registers: [registry] });
+}

@@ -3,7 +3,8 @@
  * with http-proxy-middleware, Fastify with @fastify/http-proxy, Hono with `proxy()`, NestJS with
  * @nestjs/axios on platform-express and platform-fastify), two gateways in front of it: the example
  * gateway, and its bare twin — the same proxy library with the same deadline, without gateway-errors.
- * Every failure goes through both with `fetch`, and one table shows what a client gets from each.
+ * Every failure goes through both with `fetch`, and one table shows what a client gets from each; a
+ * second shows what each example gateway counted, scraped from its `/metrics`.
  *
  *   pnpm demo           run once, print the table, exit non-zero if any "with gateway-errors" cell is unexpected
  *   pnpm demo --serve   keep everything running and print URLs to try with curl or a browser
@@ -11,7 +12,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { organisationConventions, SERVICES } from '@gateway-errors-examples/conventions';
+import { conventionsWithMetrics, SERVICES } from '@gateway-errors-examples/conventions';
 import { startChaos } from '@gateway-errors-examples/chaos-upstream';
 import { createApp as createExpress } from '@gateway-errors-examples/express-gateway';
 import { createApp as createFastify } from '@gateway-errors-examples/fastify-gateway';
@@ -116,16 +117,16 @@ async function nodeApp(server: Server): Promise<App> {
 }
 
 async function startStacks(upstreams: Record<string, string>, reports: ErrorReport[]): Promise<Stack[]> {
-  const conventions = organisationConventions({ mode: 'production', upstreamTimeoutMs: DEADLINE_MS, onError: (report) => void reports.push(report) });
-  const options = { conventions, upstreams };
+  // Conventions and registry, one pair per gateway: each counts in its own /metrics.
+  const options = () => ({ ...conventionsWithMetrics({ mode: 'production', upstreamTimeoutMs: DEADLINE_MS, onError: (report) => void reports.push(report) }), upstreams });
   const bareOptions = { upstreams, services: SERVICES, timeoutMs: DEADLINE_MS };
 
-  const fastify = await createFastify(options);
+  const fastify = await createFastify(options());
   await fastify.listen({ host: '127.0.0.1', port: 0 });
   const fastifyBare = await bareFastify(bareOptions);
   await fastifyBare.listen({ host: '127.0.0.1', port: 0 });
   const nest = async (platform: 'express' | 'fastify', bare: boolean): Promise<App> => {
-    const app = bare ? await bareNest({ ...bareOptions, platform }) : await createNest({ ...options, platform, logger: false });
+    const app = bare ? await bareNest({ ...bareOptions, platform }) : await createNest({ ...options(), platform, logger: false });
     await app.listen(0, '127.0.0.1');
     return { url: await listening(nestServer(app)), close: () => app.close() };
   };
@@ -135,7 +136,7 @@ async function startStacks(upstreams: Record<string, string>, reports: ErrorRepo
       name: 'Express',
       proxy: 'http-proxy-middleware 3',
       bare: await nodeApp(bareExpress(bareOptions).listen(0, '127.0.0.1')),
-      gateway: await nodeApp(createExpress(options).listen(0, '127.0.0.1')),
+      gateway: await nodeApp(createExpress(options()).listen(0, '127.0.0.1')),
     },
     {
       name: 'Fastify',
@@ -147,7 +148,7 @@ async function startStacks(upstreams: Record<string, string>, reports: ErrorRepo
       name: 'Hono',
       proxy: 'hono/proxy',
       bare: await nodeApp(serve({ fetch: bareHono(bareOptions).fetch, hostname: '127.0.0.1', port: 0 }) as Server),
-      gateway: await nodeApp(serve({ fetch: createHono(options).fetch, hostname: '127.0.0.1', port: 0 }) as Server),
+      gateway: await nodeApp(serve({ fetch: createHono(options()).fetch, hostname: '127.0.0.1', port: 0 }) as Server),
     },
     { name: 'NestJS (express)', proxy: '@nestjs/axios', bare: await nest('express', true), gateway: await nest('express', false) },
     { name: 'NestJS (fastify)', proxy: '@nestjs/axios', bare: await nest('fastify', true), gateway: await nest('fastify', false) },
@@ -226,6 +227,86 @@ function verdict({ scenario, answer, id, reported }: { scenario: Scenario; answe
   return undefined;
 }
 
+/** One sample of the Prometheus text format. */
+interface Sample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** The samples of a Prometheus text exposition (comments skipped, label values unescaped). */
+function samples(text: string): Sample[] {
+  const found: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (match === null) continue;
+    const labels: Record<string, string> = {};
+    for (const [, name, value] of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[name!] = value!.replace(/\\(.)/g, (_, escaped: string) => (escaped === 'n' ? '\n' : escaped));
+    }
+    found.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return found;
+}
+
+const FAILURES_TOTAL = 'gateway_errors_upstream_failures_total';
+const REQUESTS_TOTAL = 'http_requests_total';
+
+/**
+ * Each gateway's /metrics as one table: a row per failure series (code, status, upstream) in the order of
+ * the scenarios, a column per gateway, then the 5xx among all answers (http_requests_total): the error
+ * ratio the alert rules watch. A counter that does not match the 502/503/504 answers of its gateway is
+ * a failure of the demo; an upstream failure after the head went out (the client got a cut response) may
+ * be counted or not.
+ */
+async function counters(stacks: readonly Stack[], answers: readonly (readonly Answer[])[]): Promise<{ table: string; notes: string[]; failures: string[] }> {
+  const scraped = await Promise.all(stacks.map(async (stack) => samples(await (await fetch(`${stack.gateway.url}/metrics`)).text())));
+  const failuresOf = (list: Sample[]) => list.filter((sample) => sample.name === FAILURES_TOTAL);
+  const keyOf = ({ labels }: Sample) => [labels['code'] ?? '', labels['status'] ?? '', labels['upstream'] ?? ''].join(' ');
+  const rank = (key: string) => {
+    const index = SCENARIOS.findIndex((scenario) => key.startsWith(`${scenario.expected.code} `));
+    return index === -1 ? SCENARIOS.length : index;
+  };
+  const keys = [...new Set(scraped.flatMap((list) => failuresOf(list).map(keyOf)))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const rows = keys.map((key) => [
+    ...key.split(' '),
+    ...scraped.map((list) => {
+      const count = failuresOf(list).find((sample) => keyOf(sample) === key)?.value ?? 0;
+      return count === 0 ? dim('0') : String(count);
+    }),
+  ]);
+
+  const failures: string[] = [];
+  const cutCounted: string[] = [];
+  const unfinished: string[] = [];
+  const totals = stacks.map((stack, column) => {
+    const counted = failuresOf(scraped[column]!).reduce((sum, sample) => sum + sample.value, 0);
+    const mine = answers.map((row) => row[column]!);
+    const answered = mine.filter((answer) => !answer.cut && [502, 503, 504].includes(answer.status)).length;
+    const cut = mine.filter((answer) => answer.cut && answer.status !== 0).length;
+    if (counted < answered || counted > answered + cut) {
+      failures.push(`${stack.name}: ${FAILURES_TOTAL} counted ${counted}, the gateway answered ${answered} upstream failures`);
+    }
+    if (counted > answered) cutCounted.push(stack.name);
+    const requests = scraped[column]!.filter((sample) => sample.name === REQUESTS_TOTAL);
+    const all = requests.reduce((sum, sample) => sum + sample.value, 0);
+    const errors = requests.filter((sample) => Number(sample.labels['status']) >= 500).reduce((sum, sample) => sum + sample.value, 0);
+    if (all < mine.length) unfinished.push(stack.name);
+    return { counted, ratio: `${errors}/${all}` };
+  });
+  rows.push([bold('total'), '', '', ...totals.map(({ counted }) => bold(String(counted)))]);
+  rows.push([REQUESTS_TOTAL, '5xx/all', '', ...totals.map(({ ratio }) => ratio)]);
+
+  const notes = [`Counts of ${FAILURES_TOTAL}{code,status,upstream}; 5xx/all: the 5xx among all answers in ${REQUESTS_TOTAL}{status}, the error ratio the alert rules watch.`];
+  if (cutCounted.length > 0) notes.push(`${list(cutCounted)} also counted the upstream failure behind the response cut mid-body (its 200 head had gone out).`);
+  if (unfinished.length > 0) notes.push(`${list(unfinished)} count an answer when it finishes: the response cut mid-body is not among them.`);
+  return { table: table(rows, ['code', 'status', 'upstream', ...stacks.map((stack) => stack.name)]), notes, failures };
+}
+
+function list(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
 /** The request-ID column: kept (the client's came back), made (none sent, one came back), or none. */
 function idCell(answer: Answer, id: string | undefined, bare: boolean): string {
   if (answer.requestId === null) return bare ? dim('none') : red('none');
@@ -301,7 +382,7 @@ async function main(): Promise<number> {
   const reports: ErrorReport[] = [];
   const stacks = await startStacks(chaos.upstreams, reports);
   const development = createExpress({
-    conventions: organisationConventions({ mode: 'development', upstreamTimeoutMs: DEADLINE_MS, onError: false }),
+    ...conventionsWithMetrics({ mode: 'development', upstreamTimeoutMs: DEADLINE_MS, onError: false }),
     upstreams: chaos.upstreams,
   }).listen(0, '127.0.0.1');
   const developmentUrl = await listening(development);
@@ -324,6 +405,7 @@ async function main(): Promise<number> {
     console.log(`  curl -i -X POST ${stacks[1]!.gateway.url}/orders/hang`);
     console.log(`  curl -i -H 'accept: text/html' ${stacks[2]!.gateway.url}/inventory/sku-1`);
     console.log(`  curl -i ${developmentUrl}/orders/500`);
+    console.log(`  curl ${stacks[0]!.gateway.url}/metrics`);
     console.log(dim('\nCtrl+C stops everything.'));
     await new Promise<void>((resolve) => process.once('SIGINT', resolve));
     await stop();
@@ -384,6 +466,13 @@ async function main(): Promise<number> {
         (silenced > 0 ? `\nThe bare Hono app's default error handler printed ${silenced} stack traces to stderr (hidden here).` : ''),
     ),
   );
+
+  // Scraped before anything else reaches the gateways: the counts are those of the table's requests.
+  const counted = await counters(stacks, answers.map((row) => row.map(({ gateway }) => gateway)));
+  console.log(`\n${bold('What each gateway counted')} ${dim('(scraped from its /metrics after the requests above)')}\n`);
+  console.log(counted.table);
+  console.log(dim(`\n${counted.notes.join('\n')}`));
+  failures.push(...counted.failures);
 
   const production = await fetch(`${stacks[0]!.gateway.url}/orders/500`, { headers: { 'x-request-id': 'demo-side-by-side' } });
   const debugging = await fetch(`${developmentUrl}/orders/500`, { headers: { 'x-request-id': 'demo-side-by-side' } });

@@ -1,9 +1,13 @@
 // A NestJS gateway in front of three services, on platform-express or platform-fastify: a catch-all
 // controller forwards `/<service>/…` with @nestjs/axios; forwardThroughAxios() puts the request ID and
-// trace context on every call and gives it the deadline; GatewayExceptionFilter answers what fails.
+// trace context on every call and gives it the deadline; withUpstream() names the service in what fails,
+// and GatewayExceptionFilter answers it.
+// GET /metrics serves the registry: the conventions count upstream failures in it, and every answer counts by status.
 import 'reflect-metadata';
-import { SERVICES } from '@gateway-errors-examples/conventions';
+import type { ServerResponse } from 'node:http';
+import { requestsTotal, SERVICES } from '@gateway-errors-examples/conventions';
 import type { Conventions } from '@gateway-errors/core';
+import { withUpstream } from '@gateway-errors/core/upstream';
 import { forwardThroughAxios, GatewayErrorsModule } from '@gateway-errors/nestjs';
 import { HttpModule, HttpService } from '@nestjs/axios';
 import { All, Controller, Get, Inject, Module, NotFoundException, Req, Res, StreamableFile } from '@nestjs/common';
@@ -11,11 +15,13 @@ import type { INestApplication } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { Registry } from 'prom-client';
 import { firstValueFrom } from 'rxjs';
 
 const OPTIONS = Symbol('gateway-options');
 
 interface GatewayOptions {
+  readonly registry: Registry;
   readonly upstreams: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
   readonly requestIdHeader: string;
@@ -50,6 +56,13 @@ class GatewayController {
     return { ok: true };
   }
 
+  @Get('metrics')
+  async metrics(@Res() res: unknown): Promise<void> {
+    const { registry } = this.options;
+    this.host.httpAdapter.setHeader(res, 'content-type', registry.contentType);
+    this.host.httpAdapter.reply(res, await registry.metrics(), 200);
+  }
+
   // `*` is the wildcard both platforms accept (Nest converts it for Express 5's router).
   @All(':service/*')
   async forward(@Req() req: IncomingLike, @Res() res: unknown): Promise<void> {
@@ -63,17 +76,24 @@ class GatewayController {
       const value = req.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
-    // Answers below 500 (but 429) are the upstream's to give; the others throw an AxiosError, which the filter answers.
-    const upstream = await firstValueFrom(
-      this.http.request<Buffer>({
-        method: req.method,
-        url: base + url.slice(slash),
-        headers,
-        data: req.body,
-        responseType: 'arraybuffer',
-        maxRedirects: 0,
-        validateStatus: (status) => status < 500 && status !== 429,
-      }),
+    // Answers below 500 (but 429) are the upstream's to give; the others throw an AxiosError, which withUpstream()
+    // tags with the service's name (the problem's upstream, the failures counter's label) and the filter answers.
+    const upstream = await withUpstream(
+      service,
+      () =>
+        firstValueFrom(
+          this.http.request<Buffer>({
+            method: req.method,
+            url: base + url.slice(slash),
+            headers,
+            data: req.body,
+            responseType: 'arraybuffer',
+            maxRedirects: 0,
+            validateStatus: (status) => status < 500 && status !== 429,
+          }),
+        ),
+      // The deadline is axios' own, set by forwardThroughAxios().
+      { timeoutMs: Infinity },
     );
     const adapter = this.host.httpAdapter;
     for (const [name, value] of Object.entries(upstream.headers)) {
@@ -89,22 +109,31 @@ class GatewayController {
 export type Platform = 'express' | 'fastify';
 
 export async function createApp(options: {
+  /** With `registry`, a pair from conventionsWithMetrics(). */
   conventions: Conventions;
+  registry: Registry;
   upstreams: Readonly<Record<string, string>>;
   platform: Platform;
   /** The deadline of a proxied call. Default: the conventions' `upstreamTimeoutMs`. */
   timeoutMs?: number;
   logger?: boolean;
 }): Promise<INestApplication> {
-  const { conventions, upstreams, timeoutMs = conventions.upstreamTimeoutMs } = options;
+  const { conventions, registry, upstreams, timeoutMs = conventions.upstreamTimeoutMs } = options;
   @Module({
     imports: [GatewayErrorsModule.forRoot(conventions), HttpModule],
     controllers: [GatewayController],
-    providers: [{ provide: OPTIONS, useValue: { upstreams, timeoutMs, requestIdHeader: conventions.requestIdHeader } satisfies GatewayOptions }],
+    providers: [{ provide: OPTIONS, useValue: { registry, upstreams, timeoutMs, requestIdHeader: conventions.requestIdHeader } satisfies GatewayOptions }],
   })
   class AppModule {}
 
-  return NestFactory.create(AppModule, options.platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), {
+  const app = await NestFactory.create(AppModule, options.platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), {
     logger: options.logger === false ? false : ['error', 'warn', 'log'],
   });
+  const requests = requestsTotal(registry);
+  // Middleware sees Node's response on both platforms: counted when it finishes, with the status it went out with.
+  app.use((_req: unknown, res: ServerResponse, next: () => void) => {
+    res.on('finish', () => requests.inc({ status: res.statusCode }));
+    next();
+  });
+  return app;
 }

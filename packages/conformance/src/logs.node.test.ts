@@ -7,20 +7,22 @@
  * `console`. A database password in an error's message, cause or stack must
  * appear nowhere; the masked line, with the request ID, exactly once. Also for
  * a response that fails after its head went out: the client sees it cut off,
- * and the app goes on serving. And the same failure prints the same entry
- * (request ID, method, path, status, code, error name and masked message)
- * whichever adapter's default logger prints it.
+ * and the app goes on serving. And the same failure prints the same record
+ * (level, message, request ID, method, path, status, code, upstream, and the
+ * masked error: type, message and stack of its chain, its causes) whichever
+ * adapter's default logger prints it, naming the request ID once.
  */
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { format } from 'node:util';
+import { runInNewContext } from 'node:vm';
 import { defineConventions } from '@gateway-errors/core';
 import { startFaults } from '@gateway-errors/fault-servers';
 import type { Faults } from '@gateway-errors/fault-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteAction } from './scenarios.js';
 import type { RunningTarget } from './target.js';
-import { targets } from './targets.js';
+import { fastifyDefaultLabel, targets } from './targets.js';
 
 const SECRET = 'hunter2-SECRET';
 const DATABASE = `postgres://app:${SECRET}@db.internal:5432/orders`;
@@ -53,6 +55,22 @@ const CASES = [
   { name: 'secret-url', action: urlError, masked: 'postgres://***@db.internal:5432/orders' },
   { name: 'secret-stack', action: stackError, masked: 'password=***' },
 ] as const;
+
+/** The `err` of each case's record, as every target prints it: its stack without the frames, which name each framework's files. */
+const URL_ERR = {
+  type: 'Error',
+  message: 'query failed for postgres://***@db.internal:5432/orders: connection to postgres://***@db.internal:5432/orders lost',
+  stack: ['Error: query failed for postgres://***@db.internal:5432/orders', 'caused by: Error: connection to postgres://***@db.internal:5432/orders lost'],
+  causes: [{ type: 'Error', message: 'connection to postgres://***@db.internal:5432/orders lost' }],
+};
+const LOGGED_ERR: Readonly<Record<string, object>> = {
+  'secret-url': URL_ERR,
+  'secret-stack': { type: 'Error', message: 'connect failed', stack: ['Error: connect failed', '  with host=db.internal user=app password=***'], causes: undefined },
+  started: URL_ERR,
+};
+
+/** Every target of the suite, and Fastify with its default `requestIdLogLabel`, whose record names the ID `reqId`. */
+const LOG_TARGETS = [...targets, fastifyDefaultLabel];
 
 const actions: ReadonlyMap<string, RouteAction> = new Map(
   CASES.map(({ name, action }) => [
@@ -148,65 +166,64 @@ function maskedLines(printed: readonly string[], id: string, masked: string): st
 }
 
 /**
- * The fields of the core's masked entry that every default logger must print alike, from one
- * printed record: a JSON line (stderr, pino), or Nest's `ConsoleLogger` line, which shows the
- * entry after its prefix the way `util.inspect` does (colours, unquoted keys, quoted strings).
+ * The record of request `id` as one printed line shows it, for the comparison between targets: a
+ * JSON line (stderr, pino), or Nest's `ConsoleLogger` line, which shows the record after its prefix
+ * the way `util.inspect` does (colours, unquoted keys, quoted strings) and its level in the prefix.
+ * `ids` are the fields that hold the request ID; `idCount` how often the line holds it (pino writes a
+ * key twice rather than replace a binding, which a parsed record would hide). Stack frames are left
+ * out: they name each framework's files.
  */
-function entryOf(record: string): Record<string, unknown> {
+function entryOf(record: string, id: string): Record<string, unknown> {
   const text = record.replaceAll(ANSI_COLOUR, '');
   const start = text.indexOf('{');
   let fields: Record<string, unknown>;
+  let level: unknown;
   try {
     fields = JSON.parse(text.slice(start)) as Record<string, unknown>;
+    // pino writes its levels as numbers.
+    level = fields['level'] === 50 ? 'error' : fields['level'];
   } catch {
     fields = inspected(text.slice(start));
+    level = /\s(ERROR|WARN)\s/.exec(text.slice(0, start))?.[1]?.toLowerCase();
   }
-  const err = (fields['err'] ?? {}) as Record<string, unknown>;
+  const { type, message, stack, causes } = (fields['err'] ?? {}) as Record<string, unknown>;
   return {
-    requestId: fields['requestId'],
+    level,
+    msg: fields['msg'],
+    ids: Object.keys(fields).filter((key) => fields[key] === id),
+    idCount: text.split(id).length - 1,
     method: fields['method'],
     path: fields['path'],
     status: fields['status'],
     code: fields['code'],
-    err: { name: err['name'], message: err['message'] },
+    upstream: fields['upstream'],
+    err: {
+      type,
+      message,
+      stack: typeof stack === 'string' ? stack.split('\n').filter((line) => !/^\s+at /.test(line)) : { notAString: stack },
+      causes,
+    },
   };
 }
 
 // eslint-disable-next-line no-control-regex -- the escape sequences of terminal colours
 const ANSI_COLOUR = /\u001b\[[0-9;]*m/g;
 
-/** The members of an object as `util.inspect` prints it, and those of its `err`, by their indentation; strings and numbers only. */
+/** An object as `util.inspect` prints it (JavaScript: unquoted keys, quoted strings), read back; nothing cut off by depth. */
 function inspected(text: string): Record<string, unknown> {
-  const fields: Record<string, unknown> = {};
-  const err: Record<string, unknown> = {};
-  let inErr = false;
-  for (const line of text.split('\n')) {
-    const member = /^( +)(\w+): (.*?),?$/.exec(line);
-    if (member === null) continue;
-    const [, indent, key, value] = member as unknown as [string, string, string, string];
-    if (indent.length === 2) inErr = key === 'err';
-    if (indent.length === 2 && !inErr) fields[key] = scalar(value);
-    else if (indent.length === 4 && inErr) err[key] = scalar(value);
-  }
-  return { ...fields, err };
+  return JSON.parse(JSON.stringify(runInNewContext(`(${text})`))) as Record<string, unknown>;
 }
 
-function scalar(value: string): unknown {
-  if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
-  const quoted = /^(['"`])(.*)\1$/.exec(value);
-  return quoted === null ? value : quoted[2]!.replace(/\\(.)/g, '$1');
-}
-
-/** The masked entry each target printed, by case, for the cross-adapter comparison at the end. */
+/** The record each target printed, by case, for the cross-adapter comparison at the end. */
 const printedEntries = new Map<string, Map<string, Record<string, unknown>>>();
 
-function keep(name: string, target: string, lines: readonly string[]): void {
+function keep(name: string, target: string, lines: readonly string[], id: string): void {
   let byTarget = printedEntries.get(name);
   if (byTarget === undefined) printedEntries.set(name, (byTarget = new Map()));
-  if (lines.length === 1) byTarget.set(target, entryOf(lines[0]!));
+  if (lines.length === 1) byTarget.set(target, entryOf(lines[0]!, id));
 }
 
-describe.each(targets)('$name', (target) => {
+describe.each(LOG_TARGETS)('$name', (target) => {
   let app: RunningTarget;
 
   beforeAll(async () => {
@@ -227,7 +244,7 @@ describe.each(targets)('$name', (target) => {
     expect(printed.filter((record) => record.includes(SECRET))).toEqual([]);
     const lines = maskedLines(printed, id, masked);
     expect(lines).toHaveLength(1);
-    keep(name, target.name, lines);
+    keep(name, target.name, lines, id);
   });
 
   it('a response that fails after its head is cut off, logged once, masked, and the app goes on serving', async () => {
@@ -249,26 +266,36 @@ describe.each(targets)('$name', (target) => {
     expect(leaks).toEqual([]);
     const lines = maskedLines(printed, id, 'postgres://***@db.internal:5432/orders');
     expect(lines).toHaveLength(1);
-    keep('started', target.name, lines);
+    keep('started', target.name, lines, id);
   });
 });
 
 describe('every adapter logs the same failure alike', () => {
   const cases = [
-    ...CASES.map(({ name }) => ({ name, printedBy: targets })),
-    { name: 'started', printedBy: targets.filter(({ name }) => !STREAMED_BY_SERVER.has(name)) },
+    ...CASES.map(({ name }) => ({ name, path: `/s/${name}`, printedBy: LOG_TARGETS })),
+    { name: 'started', path: '/started', printedBy: LOG_TARGETS.filter(({ name }) => !STREAMED_BY_SERVER.has(name)) },
   ];
 
-  it.each(cases)('$name: the same masked entry from each default logger', ({ name, printedBy }) => {
+  it.each(cases)('$name: the same record from each default logger, the request ID named once', ({ name, path, printedBy }) => {
     const byTarget = printedEntries.get(name);
     expect([...(byTarget?.keys() ?? [])]).toEqual(printedBy.map((target) => target.name));
     const reference = byTarget!.get(printedBy[0]!.name);
-    expect(reference).toMatchObject({
-      requestId: `logs-${name}`,
+    expect(reference).toEqual({
+      level: 'error',
+      msg: `GET ${path} failed: 500 INTERNAL_ERROR`,
+      ids: ['requestId'],
+      idCount: 1,
+      method: 'GET',
+      path,
       status: 500,
       code: 'INTERNAL_ERROR',
-      err: { name: 'Error', message: expect.not.stringContaining(SECRET) },
+      upstream: undefined,
+      err: LOGGED_ERR[name],
     });
-    for (const [target, entry] of byTarget!) expect({ target, ...entry }).toEqual({ target, ...reference });
+    for (const [target, entry] of byTarget!) {
+      // Fastify's default label names the one ID field `reqId`; everything else is alike.
+      const ids = target === fastifyDefaultLabel.name ? ['reqId'] : ['requestId'];
+      expect({ target, ...entry }).toEqual({ target, ...reference, ids });
+    }
   });
 });

@@ -18,6 +18,7 @@ it('pins the public API of the main entry', () => {
       "currentHop",
       "defineConventions",
       "describeError",
+      "describeForLog",
       "forwardHeaders",
       "hopOf",
       "isUpstreamError",

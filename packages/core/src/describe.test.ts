@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeError, maskSecrets } from './describe.js';
+import { describeError, describeForLog, maskSecrets } from './describe.js';
 
 const MB = 1 << 20;
 /** `unit` repeated to `length` characters. */
@@ -200,5 +200,132 @@ describe('describeError has a fixed masking budget', () => {
       expect(message.length).toBeLessThanOrEqual(2001);
       for (const line of stack ?? []) expect(line.length).toBeLessThanOrEqual(2001);
     }
+  });
+});
+
+describe('describeForLog', () => {
+  const refused = () => Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:5432'), { code: 'ECONNREFUSED' });
+
+  it("is pino's err shape: type, message and stack of the chain as strings, code, and the causes without stacks", () => {
+    const error = new TypeError('query failed for postgres://app:hunter2@db.internal/orders', { cause: new Error('pool exhausted', { cause: refused() }) });
+    const logged = describeForLog(error);
+    expect(Object.keys(logged)).toEqual(['type', 'message', 'stack', 'causes']);
+    expect(logged).toEqual({
+      type: 'TypeError',
+      message: 'query failed for postgres://***@db.internal/orders: pool exhausted: connect ECONNREFUSED 10.0.0.7:5432',
+      stack: expect.any(String),
+      causes: [
+        { type: 'Error', message: 'pool exhausted' },
+        { type: 'Error', message: 'connect ECONNREFUSED 10.0.0.7:5432', code: 'ECONNREFUSED' },
+      ],
+    });
+    const parts = logged.stack.split('\ncaused by: ');
+    expect(parts.map((part) => part.split('\n')[0])).toEqual([
+      'TypeError: query failed for postgres://***@db.internal/orders',
+      'Error: pool exhausted',
+      'Error: connect ECONNREFUSED 10.0.0.7:5432',
+    ]);
+    for (const part of parts) expect(part.split('\n')[1]).toMatch(/^ {4}at /);
+    expect(JSON.stringify(logged)).not.toContain('hunter2');
+  });
+
+  it('names no constructor and holds no cause, so a serializer follows nothing again', () => {
+    const logged = describeForLog(new Error('a', { cause: refused() }));
+    expect((logged as { constructor?: unknown }).constructor).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(logged, 'constructor')).toMatchObject({ value: undefined, enumerable: false });
+    expect('cause' in logged).toBe(false);
+    expect(JSON.parse(JSON.stringify(logged))).toEqual(logged);
+  });
+
+  it('keeps the code and the upstream of the thrown error itself', () => {
+    const error = Object.assign(new Error('Request failed with status code 503'), { code: 'ERR_BAD_RESPONSE', response: { status: 503, headers: { 'x-request-id': 'up-1' } } });
+    expect(describeForLog(error)).toMatchObject({ type: 'Error', code: 'ERR_BAD_RESPONSE', upstream: { status: 503, requestId: 'up-1' } });
+    expect(describeForLog(error)).not.toHaveProperty('causes');
+  });
+
+  it('a value without a stack stands as its first line would', () => {
+    expect(describeForLog({ status: 500, message: 'plain object' })).toEqual({ type: 'Object', message: 'plain object', stack: 'Object: plain object' });
+    expect(describeForLog('boom')).toEqual({ type: 'string', message: 'boom', stack: 'string: boom' });
+    expect(describeForLog(null)).toEqual({ type: 'null', message: 'null', stack: 'null: null' });
+    expect(describeForLog(Object.assign(new Error(''), { stack: undefined }))).toEqual({ type: 'Error', message: '', stack: 'Error' });
+  });
+
+  it('masks stack lines, keeps their indentation, and shows at most 20 frames per error', () => {
+    const error = new Error('boom');
+    error.stack = `Error: boom\n    at fetch (https://svc:pw-SECRET@api.test/x?token=t-SECRET)\n${'    at f (/srv/app.js:1:1)\n'.repeat(30)}`;
+    const lines = describeForLog(error).stack.split('\n');
+    expect(lines.slice(0, 2)).toEqual(['Error: boom', '    at fetch (https://***@api.test/x?token=***']);
+    expect(lines).toHaveLength(21);
+  });
+
+  it('reads each field once, survives throwing getters and Proxies, and never throws', () => {
+    const reads: Record<string, number> = {};
+    const counted = new Error('x');
+    // The stack first: V8 formats an error's stack when it is replaced, reading name and message.
+    for (const key of ['stack', 'name', 'message', 'code', 'cause'] as const) {
+      let first = true;
+      Object.defineProperty(counted, key, {
+        get: () => {
+          reads[key] = (reads[key] ?? 0) + 1;
+          const answer = first ? { name: 'Shifty', message: 'first read', code: 'E_FIRST', stack: 'Shifty: first read\n    at a (/a.js:1:1)', cause: refused() }[key] : 'password=hunter2';
+          first = false;
+          return answer;
+        },
+      });
+    }
+    const logged = describeForLog(counted);
+    expect(reads).toEqual({ name: 1, message: 1, code: 1, stack: 1, cause: 1 });
+    expect(logged).toMatchObject({ type: 'Shifty', message: 'first read: connect ECONNREFUSED 10.0.0.7:5432', code: 'E_FIRST' });
+    expect(logged.stack).toMatch(/^Shifty: first read\n {4}at a \(\/a\.js:1:1\)\ncaused by: Error: connect ECONNREFUSED/);
+
+    const trap = () => {
+      throw new Error('trap');
+    };
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const hostile = [
+      new Proxy({}, { get: trap, getPrototypeOf: trap, has: trap, ownKeys: trap, getOwnPropertyDescriptor: trap }),
+      proxy,
+      Object.defineProperty(new Error('x'), 'stack', { get: trap }),
+      Object.defineProperty(new Error('x'), 'cause', { get: trap }),
+      Object.create(null),
+      undefined,
+      Symbol('s'),
+      10n,
+    ];
+    for (const value of hostile) {
+      const logged = describeForLog(value);
+      expect(typeof logged.type).toBe('string');
+      expect(typeof logged.message).toBe('string');
+      expect(typeof logged.stack).toBe('string');
+    }
+  });
+
+  it('cycles end, and a chain shows at most 8 causes', () => {
+    const a = new Error('a');
+    const b = new Error('b', { cause: a });
+    (a as { cause?: unknown }).cause = b;
+    expect(describeForLog(a).causes).toEqual([{ type: 'Error', message: 'b' }]);
+    let deep = new Error('0');
+    for (let index = 1; index < 50; index++) deep = new Error(String(index), { cause: deep });
+    const logged = describeForLog(deep);
+    expect(logged.causes).toHaveLength(8);
+    expect(logged.stack.split('\ncaused by: ')).toHaveLength(9);
+  });
+
+  it('has the budget of describeError: every message first, stacks cut once it is spent, no secret', () => {
+    let error: Error | undefined;
+    for (let index = 0; index < 9; index += 1) {
+      const next: Error = new Error(`${'m'.repeat(1960)} #${index} password=hunter2-SECRET`, error === undefined ? {} : { cause: error });
+      next.stack = `Error: x\n${Array.from({ length: 25 }, () => `    at f (${'token=t0k3n-SECRET '.repeat(150)})`).join('\n')}`;
+      error = next;
+    }
+    const logged = describeForLog(error);
+    for (const [index, cause] of (logged.causes ?? []).entries()) expect(cause.message).toContain(`#${7 - index} password=***`);
+    expect(logged.message).toContain('#8 password=***');
+    const shown = JSON.stringify(logged);
+    expect(shown).not.toMatch(/SECRET/);
+    expect(logged.stack).toContain('[not shown: masking budget spent]');
+    expect(shown.length).toBeLessThan(80_000);
   });
 });

@@ -8,7 +8,7 @@
  */
 import { BUDGET_SPENT, clip, MASK_BUDGET } from './mask.js';
 import type { Budget } from './mask.js';
-import { constructorName } from './own.js';
+import { constructorName, keep } from './own.js';
 import { upstreamAnswer, upstreamUrl } from './shapes/http-status.js';
 import { declaredUpstreamRequestId, declaredUpstreamStatus } from './shapes/own-errors.js';
 import { upstreamRequestId } from './hop.js';
@@ -16,7 +16,7 @@ import { MAX_CAUSES, walk } from './walk.js';
 
 export { maskSecrets } from './mask.js';
 
-/** One error of a chain, as development bodies and log lines show it. */
+/** One error of a chain, as development bodies show it (`debug`). */
 export interface ErrorDescription {
   readonly name: string;
   readonly message: string;
@@ -34,11 +34,40 @@ export interface ErrorDescription {
   readonly causes?: readonly ErrorDescription[] | undefined;
 }
 
+/**
+ * An error as a log line shows it: the shape pino's standard `err` serializer gives an error, so pino,
+ * Nest's `Logger` and a JSON line on stderr all print the same record. Masked like {@link ErrorDescription}.
+ */
+export interface LoggedError {
+  /** The error's name, else its class's (`Error`, `TypeError`, `AbortError`, `UpstreamError`). */
+  readonly type: string;
+  /** Its message, then each cause's, joined by `': '` (as pino's `messageWithCauses`). */
+  readonly message: string;
+  /**
+   * Its stack (the first line, then at most 20 frames), then each cause's after `\ncaused by: `
+   * (as pino's `stackWithCauses`): one string. A value without a stack stands as `type: message`.
+   */
+  readonly stack: string;
+  readonly code?: string | number | undefined;
+  readonly upstream?: ErrorDescription['upstream'];
+  /** The errors that caused this one, outermost first, without stacks: a root cause's `code` stays a field. */
+  readonly causes?: readonly LoggedCause[] | undefined;
+}
+
+/** One cause of a {@link LoggedError}. */
+export interface LoggedCause {
+  readonly type: string;
+  readonly message: string;
+  readonly code?: string | number | undefined;
+  readonly upstream?: ErrorDescription['upstream'];
+}
+
 const MAX_STACK_LINES = 20;
 
 /**
- * Describes a thrown value and its cause chain for developers and logs:
+ * Describes a thrown value and its cause chain for developers (a development body's `debug`):
  * name, message, code, stack lines and upstream status/URL, masked. Total: never throws.
+ * Log lines use {@link describeForLog}.
  * Reads and masks at most a fixed number of characters per call, whatever was thrown.
  *
  * @example
@@ -55,6 +84,74 @@ export function describeError(error: unknown): ErrorDescription {
   const heads = chain.map((value) => describeHead(value, budget));
   const [head, ...causes] = heads.map((part, index) => withStack(part, chain[index], budget));
   return causes.length === 0 ? head! : { ...head!, causes };
+}
+
+/**
+ * Describes a thrown value and its cause chain for a log line ({@link LoggedError}): type, message and
+ * stack of the whole chain, code, upstream, and each cause's type, message, code and upstream. Masked
+ * with the same budget as {@link describeError}; total: never throws.
+ *
+ * It goes through pino's `err` serializer unchanged: pino names an error by its `constructor`, and this
+ * object has none (an own, hidden `constructor: undefined`), so pino copies `type`; it has no `cause`
+ * for pino to follow again. The same JSON leaves pino and `JSON.stringify`. Hand pino the object itself:
+ * a copy (`{ ...err }`) has `Object` as its constructor, and pino would write `"type":"Object"`.
+ *
+ * @example
+ * ```ts
+ * logger.error({ err: describeForLog(error), requestId }, 'GET /orders failed');
+ * ```
+ */
+export function describeForLog(error: unknown): LoggedError {
+  const budget: Budget = { left: MASK_BUDGET };
+  const chain = walk(error, 1 + MAX_CAUSES);
+  // As in describeError: the texts of the whole chain before any stack line.
+  const heads = chain.map((value) => describeHead(value, budget));
+  const stacks = heads.map((head, index) => stackText(head, chain[index], budget));
+  const [head, ...causes] = heads as [Head, ...Head[]];
+  // The members in the order pino's serializer writes them: type, message, stack, then the others.
+  const { type, code, upstream } = loggedCause(head);
+  const logged: Logged = { type, message: heads.map(({ message }) => message).join(': '), stack: stacks.join('\ncaused by: ') };
+  if (code !== undefined) logged.code = code;
+  if (upstream !== undefined) logged.upstream = upstream;
+  if (causes.length > 0) logged.causes = causes.map(loggedCause);
+  // pino sets `type` from `err.constructor.name` when `constructor` is a function: hide Object's.
+  return Object.defineProperty(logged, 'constructor', { value: undefined });
+}
+
+/** A `LoggedCause` while it is built. */
+interface Cause {
+  type: string;
+  message: string;
+  code?: string | number;
+  upstream?: Upstream;
+}
+
+/** A `LoggedError` while it is built. */
+interface Logged extends Cause {
+  stack: string;
+  causes?: Cause[];
+}
+
+function loggedCause({ name, message, code, upstream }: Head): Cause {
+  const cause: Cause = { type: name, message };
+  if (code !== undefined) cause.code = code;
+  if (upstream !== undefined) cause.upstream = upstream;
+  return cause;
+}
+
+/** The value's stack as it reads (its first line and frames, masked), else `type: message` as an error's first line. */
+function stackText({ name, message }: Head, value: unknown, budget: Budget): string {
+  const stack = typeof value === 'object' && value !== null ? read(value as Record<string, unknown>, 'stack') : undefined;
+  if (typeof stack !== 'string' || stack.length === 0) return message === '' ? name : `${name}: ${message}`;
+  const lines: string[] = [];
+  for (const line of stack.split('\n', MAX_STACK_LINES + 1)) {
+    if (budget.left <= 0) {
+      lines.push(BUDGET_SPENT);
+      break;
+    }
+    lines.push(clip(line, budget));
+  }
+  return lines.join('\n');
 }
 
 /** An `ErrorDescription` while it is built. */
@@ -120,7 +217,8 @@ function upstreamOf(record: Record<string, unknown>, code: unknown, budget: Budg
   const result: Upstream = {};
   try {
     const declared = declaredUpstreamStatus(record);
-    const answer = declared === undefined ? upstreamAnswer(record, code) : undefined;
+    // The code as the classifier reads it: the error's own, not one a polluted prototype holds.
+    const answer = declared === undefined ? upstreamAnswer(record, keep(record, 'code', code)) : undefined;
     const status = declared ?? answer?.status;
     if (status !== undefined) result.status = status;
     const requestId = declaredUpstreamRequestId(record) ?? upstreamRequestId(answer?.headers);

@@ -3,7 +3,7 @@
  * vitest's typecheck mode): a wrong type fails the build, not a user's.
  */
 import { describe, expectTypeOf, test } from 'vitest';
-import { defineConventions, problemResponse, renderProblem, toLogEntry } from './index.js';
+import { defineConventions, describeForLog, problemResponse, renderProblem, toLogEntry } from './index.js';
 import type {
   ClassificationOverride,
   ClassifyRequest,
@@ -14,6 +14,9 @@ import type {
   ErrorReport,
   InstanceMapper,
   LogEntry,
+  LoggedCause,
+  LoggedError,
+  LoggerLike,
   Problem,
   ProblemBody,
   ProblemFieldError,
@@ -70,6 +73,22 @@ describe('hooks and mappers', () => {
       readonly path: string;
     }>();
     expectTypeOf(toLogEntry).returns.toEqualTypeOf<LogEntry>();
+  });
+
+  test("LogEntry.err: pino's err shape, stack and message as strings", () => {
+    expectTypeOf(describeForLog).returns.toEqualTypeOf<LoggedError>();
+    expectTypeOf<LogEntry['err']>().toEqualTypeOf<LoggedError>();
+    expectTypeOf<LoggedError['stack']>().toEqualTypeOf<string>();
+    expectTypeOf<LoggedError['message']>().toEqualTypeOf<string>();
+    expectTypeOf<LoggedError['type']>().toEqualTypeOf<string>();
+    expectTypeOf<NonNullable<LoggedError['causes']>[number]>().toEqualTypeOf<LoggedCause>();
+    expectTypeOf<LoggedCause>().not.toHaveProperty('stack');
+  });
+
+  test('LoggerLike: an error method, and pino-style bindings when there are', () => {
+    expectTypeOf({ error: (_fields: object, _message?: string) => {} }).toExtend<LoggerLike>();
+    expectTypeOf({ error: (_fields: object) => {}, bindings: () => ({ reqId: 'r-1' }) }).toExtend<LoggerLike>();
+    expectTypeOf({ error: (_fields: object) => {}, bindings: 'r-1' }).not.toExtend<LoggerLike>();
   });
 });
 

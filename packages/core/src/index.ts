@@ -17,8 +17,8 @@ export { ROUTE_NOT_FOUND } from './codes.js';
 export type { ClientErrorCode, ProblemCode, ProxyErrorType, UpstreamCode } from './codes.js';
 export { defineConventions } from './conventions.js';
 export type { Conventions, ConventionsOptions, InstanceMapper, Mode } from './conventions.js';
-export { describeError, maskSecrets } from './describe.js';
-export type { ErrorDescription } from './describe.js';
+export { describeError, describeForLog, maskSecrets } from './describe.js';
+export type { ErrorDescription, LoggedCause, LoggedError } from './describe.js';
 export {
   BadGatewayError,
   GatewayTimeoutError,

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { classify } from './classify.js';
-import { logToConsole, logWith, report } from './log.js';
+import { BadGatewayError } from './errors.js';
+import { logToConsole, logWith, report, toLogEntry } from './log.js';
 import type { ErrorReport } from './log.js';
 
 const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:5432'), { code: 'ECONNREFUSED' });
@@ -9,11 +10,60 @@ const failure = reportOf(refused);
 const aborted = reportOf(Object.assign(new Error('aborted'), { name: 'AbortError' }));
 const notFound = reportOf(Object.assign(new Error('no such order'), { status: 404, expose: true }));
 
+describe('toLogEntry', () => {
+  it('is the record every default logger writes: request, answer and the masked error in the shape of pino', () => {
+    const error = new Error('query failed for postgres://app:hunter2@db.internal/orders', { cause: refused });
+    const entry = toLogEntry(reportOf(error));
+    expect(Object.keys(entry)).toEqual(['level', 'msg', 'requestId', 'method', 'path', 'status', 'code', 'err']);
+    expect(entry).toEqual({
+      level: 'error',
+      msg: 'GET /orders failed: 502 UPSTREAM_UNREACHABLE',
+      requestId: 'r-1',
+      method: 'GET',
+      path: '/orders',
+      status: 502,
+      code: 'UPSTREAM_UNREACHABLE',
+      err: {
+        type: 'Error',
+        message: 'query failed for postgres://***@db.internal/orders: connect ECONNREFUSED 10.0.0.1:5432',
+        stack: expect.stringMatching(/^Error: query failed for postgres:\/\/\*\*\*@db\.internal\/orders\n {4}at [^]*\ncaused by: Error: connect ECONNREFUSED 10\.0\.0\.1:5432\n {4}at /),
+        causes: [{ type: 'Error', message: 'connect ECONNREFUSED 10.0.0.1:5432', code: 'ECONNREFUSED' }],
+      },
+    });
+    expect(JSON.stringify(entry)).not.toContain('hunter2');
+  });
+
+  it('names the upstream when the failure is tagged with one', () => {
+    const entry = toLogEntry(reportOf(new BadGatewayError({ upstream: 'orders', cause: refused })));
+    expect(Object.keys(entry)).toEqual(['level', 'msg', 'requestId', 'method', 'path', 'status', 'code', 'upstream', 'err']);
+    expect(entry).toMatchObject({ upstream: 'orders', err: { type: 'BadGatewayError', causes: [{ code: 'ECONNREFUSED' }] } });
+  });
+});
+
 describe('logWith', () => {
   it('writes each 5xx once, as fields and a message', () => {
     const lines: unknown[][] = [];
     logWith({ error: (...args: unknown[]) => void lines.push(args) })(failure);
-    expect(lines).toEqual([[expect.objectContaining({ requestId: 'r-1', code: 'UPSTREAM_UNREACHABLE', err: expect.objectContaining({ code: 'ECONNREFUSED' }) }), 'GET /orders failed: 502 UPSTREAM_UNREACHABLE']]);
+    const { level: _level, msg, ...fields } = toLogEntry(failure);
+    expect(lines).toEqual([[fields, msg]]);
+    expect(lines[0]?.[0]).toMatchObject({ requestId: 'r-1', code: 'UPSTREAM_UNREACHABLE', err: { type: 'Error', code: 'ECONNREFUSED' } });
+  });
+
+  it("leaves out requestId when the logger's bindings hold the request ID already, and only then", () => {
+    const written = (bindings: () => unknown): object[] => {
+      const lines: object[] = [];
+      logWith({ error: (fields: object) => void lines.push(fields), bindings } as never)(failure);
+      return lines;
+    };
+    expect(written(() => ({ reqId: 'r-1' }))[0]).not.toHaveProperty('requestId');
+    expect(written(() => ({ requestId: 'r-1' }))[0]).not.toHaveProperty('requestId');
+    for (const bindings of [() => ({ reqId: 'another' }), () => null, () => 'r-1', () => ({ req: { id: 'r-1' } })]) {
+      expect(written(bindings)[0]).toHaveProperty('requestId', 'r-1');
+    }
+    const throwing = () => {
+      throw new Error('bindings down');
+    };
+    expect(written(throwing)).toEqual([expect.objectContaining({ requestId: 'r-1' })]);
   });
 
   it('builds nothing for a logger that would drop the line', () => {

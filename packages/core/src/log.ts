@@ -5,8 +5,8 @@
  * client's and a 499 is a client that left, so neither is logged by default.
  */
 import type { Classification } from './classify.js';
-import { describeError } from './describe.js';
-import type { ErrorDescription } from './describe.js';
+import { describeForLog } from './describe.js';
+import type { LoggedError } from './describe.js';
 
 /** What the logging hook receives for every error the core renders. */
 export interface ErrorReport {
@@ -40,9 +40,18 @@ export type ProblemObserver = (observation: ProblemObservation) => void;
  */
 export interface LoggerLike {
   error(fields: object, message?: string): void;
+  /**
+   * pino's: the fields the logger writes on each of its lines. When one of them is the request ID
+   * (Fastify's `request.log` binds it under `requestIdLogLabel`, `reqId` by default; pino-http's
+   * `quietReqLogger` as `reqId`), the record leaves out its own `requestId`, so a line names the ID once.
+   */
+  bindings?(): object;
 }
 
-/** A log record for a report: what adapters pass to pino, Nest's Logger or stderr. */
+/**
+ * A log record for a report: what every adapter's default logging writes, through pino, Nest's Logger
+ * or as a JSON line on stderr, with the same fields and names.
+ */
 export interface LogEntry {
   readonly level: 'error' | 'warn';
   readonly msg: string;
@@ -51,13 +60,15 @@ export interface LogEntry {
   readonly path: string;
   readonly status: number;
   readonly code: string;
+  /** The upstream's logical name, when the failure is tagged with one. */
   readonly upstream?: string | undefined;
-  readonly err: ErrorDescription;
+  /** The error in the shape of pino's `err` serializer, masked: type, message and stack of the chain, code, upstream, causes. */
+  readonly err: LoggedError;
 }
 
 /**
  * Builds the log record of a report: request ID, method, path, status, code,
- * upstream and the full (masked) error with its causes and stack.
+ * upstream and the full (masked) error with its causes and stack ({@link describeForLog}).
  *
  * @example
  * ```ts
@@ -66,7 +77,7 @@ export interface LogEntry {
  */
 export function toLogEntry(report: ErrorReport): LogEntry {
   const { classification } = report;
-  return {
+  const entry = {
     level: classification.status >= 500 ? 'error' : 'warn',
     msg: `${report.method} ${report.path} failed: ${classification.status} ${classification.code}`,
     requestId: report.requestId,
@@ -74,9 +85,9 @@ export function toLogEntry(report: ErrorReport): LogEntry {
     path: report.path,
     status: classification.status,
     code: classification.code,
-    upstream: classification.upstream,
-    err: describeError(report.error),
-  };
+  } as const;
+  const err = describeForLog(report.error);
+  return classification.upstream === undefined ? { ...entry, err } : { ...entry, upstream: classification.upstream, err };
 }
 
 /**
@@ -96,8 +107,9 @@ export function logToConsole(report: ErrorReport): void {
 /**
  * A logging hook that writes each 5xx once, as `logger.error(fields, message)`:
  * request ID, method, path, status, code, upstream and the full masked error
- * as `err`. 4xx and 499 are not logged. What every adapter's default logging does
- * with the logger it hands over.
+ * as `err` ({@link LogEntry}). The request ID is left out when the logger binds it
+ * already (`LoggerLike.bindings`). 4xx and 499 are not logged. What every adapter's
+ * default logging does with the logger it hands over.
  *
  * @example
  * ```ts
@@ -151,8 +163,24 @@ function isLogged(report: ErrorReport): boolean {
 
 function writeTo(logger: LoggerLike, report: ErrorReport): void {
   if (!isLogged(report) || isMuted(logger)) return;
-  const { level: _level, msg, ...fields } = toLogEntry(report);
-  logger.error(fields, msg);
+  const { level: _level, msg, requestId, ...fields } = toLogEntry(report);
+  logger.error(carriesId(logger, requestId) ? fields : { requestId, ...fields }, msg);
+}
+
+/**
+ * Whether the logger already writes the request ID on each line, as one of its bindings. The bindings
+ * are read rather than a label assumed: a logger that binds no ID (a `childLoggerFactory` of its own),
+ * or another ID than the one answered (an invalid `request.id` the core replaced), still gets `requestId`.
+ */
+function carriesId(logger: LoggerLike, requestId: string): boolean {
+  try {
+    const { bindings } = logger;
+    if (typeof bindings !== 'function') return false;
+    const bound: unknown = bindings.call(logger);
+    return typeof bound === 'object' && bound !== null && Object.values(bound).includes(requestId);
+  } catch {
+    return false;
+  }
 }
 
 function isLogger(value: unknown): value is LoggerLike {

@@ -161,7 +161,7 @@ describe.each(versions)('%s', (_name, express) => {
     const errors = lines.filter((line) => line['level'] === 50);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ requestId: 'log-1', code: 'UPSTREAM_UNREACHABLE', status: 502, req: { id: 'log-1' } });
-    expect(errors[0]?.['err']).toMatchObject({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.1.2.3:5432' });
+    expect(errors[0]?.['err']).toMatchObject({ type: 'Error', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.1.2.3:5432', stack: expect.any(String) });
   });
 
   it('logs each 5xx as one JSON line on stderr when there is no req.log', async () => {
@@ -173,6 +173,11 @@ describe.each(versions)('%s', (_name, express) => {
     await request(app).get('/fail').set('x-request-id', 'err-1');
     await request(app).get('/bad');
     expect(stderr).toHaveBeenCalledOnce();
-    expect(JSON.parse(String(stderr.mock.calls[0]?.[0]))).toMatchObject({ level: 'error', requestId: 'err-1', code: 'UPSTREAM_UNREACHABLE' });
+    expect(JSON.parse(String(stderr.mock.calls[0]?.[0]))).toMatchObject({
+      level: 'error',
+      requestId: 'err-1',
+      code: 'UPSTREAM_UNREACHABLE',
+      err: { type: 'Error', message: 'connect ECONNREFUSED 10.1.2.3:5432', code: 'ECONNREFUSED', stack: expect.stringMatching(/^Error: connect ECONNREFUSED 10\.1\.2\.3:5432\n {4}at /) },
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { defineConventions } from '@gateway-errors/core';
+import { classify, defineConventions, toLogEntry } from '@gateway-errors/core';
 import type { ErrorReport } from '@gateway-errors/core';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
@@ -15,15 +15,17 @@ afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.close()));
 });
 
-function logSink(): { lines: Record<string, unknown>[]; stream: Writable } {
+function logSink(): { lines: Record<string, unknown>[]; texts: string[]; stream: Writable } {
   const lines: Record<string, unknown>[] = [];
+  const texts: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
+      texts.push(chunk.toString());
       lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
       callback();
     },
   });
-  return { lines, stream };
+  return { lines, texts, stream };
 }
 
 async function build(options: FastifyServerOptions = {}, conventions = defineConventions({ onError: false })): Promise<FastifyInstance> {
@@ -55,11 +57,56 @@ describe('@gateway-errors/fastify', () => {
     expect(mine.map((line) => line['msg'])).toContain('calling the upstream');
     const errors = lines.filter((line) => line['level'] === 50);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ reqId: 'fy-1', requestId: 'fy-1', code: 'UPSTREAM_UNREACHABLE', err: { code: 'ECONNREFUSED' } });
+    // request.log binds the ID as reqId: the record does not name it a second time.
+    expect(errors[0]).toMatchObject({ reqId: 'fy-1', code: 'UPSTREAM_UNREACHABLE', err: { type: 'Error', code: 'ECONNREFUSED' } });
+    expect(errors[0]).not.toHaveProperty('requestId');
 
     const hostile = await app.inject({ method: 'GET', url: '/fail', headers: { 'x-request-id': 'x\u0000y' } });
     expect(hostile.headers['x-request-id']).toMatch(UUID);
     expect(hostile.json()['requestId']).toBe(hostile.headers['x-request-id']);
+  });
+
+  it("with requestIdLogLabel: 'requestId', the record is the core's, with the ID named once", async () => {
+    const { lines, texts, stream } = logSink();
+    const conventions = defineConventions({});
+    const app = Fastify({ genReqId: genReqId(conventions), requestIdLogLabel: 'requestId', logger: { stream, level: 'error', base: null, timestamp: false } });
+    apps.push(app);
+    await app.register(gatewayErrors, conventions);
+    const error = new Error('query failed for postgres://app:hunter2@db.internal/orders', { cause: refused() });
+    app.get('/fail', async () => {
+      throw error;
+    });
+    await app.inject({ method: 'GET', url: '/fail', headers: { 'x-request-id': 'fy-2' } });
+    expect(lines).toHaveLength(1);
+    const { level: _level, msg, ...fields } = toLogEntry({ error, classification: classify(error), requestId: 'fy-2', method: 'GET', path: '/fail' });
+    // pino writes its bindings first, and the core's fields as they are: its err serializer changes nothing.
+    expect(texts[0]).toBe(`${JSON.stringify({ level: 50, ...fields, msg })}\n`);
+    expect(texts[0]!.match(/"fy-2"/g)).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      requestId: 'fy-2',
+      err: {
+        type: 'Error',
+        message: 'query failed for postgres://***@db.internal/orders: connect ECONNREFUSED 10.1.2.3:5432',
+        stack: expect.stringContaining('\ncaused by: Error: connect ECONNREFUSED 10.1.2.3:5432\n'),
+        causes: [{ type: 'Error', message: 'connect ECONNREFUSED 10.1.2.3:5432', code: 'ECONNREFUSED' }],
+      },
+    });
+    expect(texts[0]).not.toContain('hunter2');
+  });
+
+  it('the bare error handler keeps requestId when request.log carries another ID', async () => {
+    const { lines, stream } = logSink();
+    // Fastify's own ID, which the core does not take (a space): the answer has an ID of its own.
+    const app = Fastify({ genReqId: () => 'fastify id', logger: { stream, level: 'error' } });
+    apps.push(app);
+    app.setErrorHandler(errorHandler(defineConventions({})));
+    app.get('/fail', async () => {
+      throw refused();
+    });
+    const response = await app.inject({ method: 'GET', url: '/fail' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ reqId: 'fastify id', requestId: response.json()['requestId'] });
+    expect(response.json()['requestId']).toMatch(UUID);
   });
 
   it('the plugin alone still answers with a validated ID, on success too, and request.log carries it', async () => {

@@ -86,7 +86,7 @@ export class RequestIdMiddleware implements NestMiddleware {
 @Catch()
 export class GatewayExceptionFilter implements ExceptionFilter {
   private readonly conventions: Conventions;
-  /** Nest's Logger: each 5xx once, the core's masked entry (request ID, code, upstream, masked error and stack). */
+  /** Nest's Logger: each 5xx once, the core's log record (request ID, code, upstream, the masked error with its causes and stack). */
   private readonly logger: LoggerLike = nestLogger(new Logger('GatewayErrors'));
 
   constructor(
@@ -172,7 +172,10 @@ export class GatewayExceptionFilter implements ExceptionFilter {
 /**
  * The core's `(fields, message)` as one argument for Nest's `Logger.error(message, ...params)`: the
  * message inside the record. Given as two, Nest takes the string after an object for a stack and
- * prints it on a line of its own, or, in JSON mode, as `stack`.
+ * prints it on a line of its own, or, in JSON mode, as `stack`. As one object, `ConsoleLogger` prints
+ * the record whole: through `util.inspect` in text mode (its default depth, 5, reaches each cause's
+ * `upstream`; the error's message and stack hold the whole chain at any depth), as JSON under
+ * `message` in JSON mode.
  */
 function nestLogger(logger: Logger): LoggerLike {
   return {

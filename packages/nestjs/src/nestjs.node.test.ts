@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import { runInNewContext } from 'node:vm';
 import { currentHop, defineConventions } from '@gateway-errors/core';
 import type { ErrorReport } from '@gateway-errors/core';
 import {
   BadGatewayException,
   Body,
+  ConsoleLogger,
   Controller,
   Get,
   GatewayTimeoutException,
@@ -29,7 +31,7 @@ import { IsInt, IsString, Min } from 'class-validator';
 import { lastValueFrom } from 'rxjs';
 import type { Observable } from 'rxjs';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_ERRORS_CONVENTIONS, GatewayErrorsModule, GatewayExceptionFilter } from './index.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -68,7 +70,9 @@ class OrdersController {
 
   @Get('database')
   database(): never {
-    throw new Error('query failed for postgres://app:hunter2-SECRET@db.internal:5432/orders');
+    throw new Error('query failed for postgres://app:hunter2-SECRET@db.internal:5432/orders', {
+      cause: new Error('connection to postgres://app:hunter2-SECRET@db.internal:5432/orders lost'),
+    });
   }
 
   @Get('not-found')
@@ -113,6 +117,11 @@ async function start(module: unknown, platform: Platform, logger: LoggerService 
   apps.push(app);
   await app.listen(0, '127.0.0.1');
   return app;
+}
+
+/** The record Nest's text-mode `ConsoleLogger` printed after its prefix (`Object(7) {…}`), as `util.inspect` writes JavaScript, read back. */
+function inspected(line: string): unknown {
+  return JSON.parse(JSON.stringify(runInNewContext(`(${line.slice(line.indexOf('{'))})`)));
 }
 
 function url(app: INestApplication): string {
@@ -208,9 +217,53 @@ describe.each(['express', 'fastify'] as const)('platform-%s', (platform) => {
       path: '/database',
       status: 500,
       code: 'INTERNAL_ERROR',
-      err: { name: 'Error', message: 'query failed for postgres://***@db.internal:5432/orders', stack: expect.any(Array) },
+      err: {
+        type: 'Error',
+        message: 'query failed for postgres://***@db.internal:5432/orders: connection to postgres://***@db.internal:5432/orders lost',
+        stack: expect.any(String),
+        causes: [{ type: 'Error', message: 'connection to postgres://***@db.internal:5432/orders lost' }],
+      },
     });
     expect(JSON.stringify(ours)).not.toContain('hunter2-SECRET');
+  });
+
+  it.each(['text', 'json'] as const)("Nest's ConsoleLogger in %s mode prints the whole record, its cause chain included", async (mode) => {
+    @Module({ imports: [GatewayErrorsModule.forRoot({})], controllers: [OrdersController] })
+    class LoggingModule {}
+    const printed: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      printed.push(String(chunk));
+      return true;
+    });
+    // Nest's start-up lines.
+    const quiet = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const app = await start(LoggingModule, platform, new ConsoleLogger({ colors: false, json: mode === 'json' }));
+      await request(url(app)).get('/database').set('x-request-id', `log-${mode}`);
+    } finally {
+      write.mockRestore();
+      quiet.mockRestore();
+    }
+    const ours = printed.filter((line) => line.includes('GatewayErrors'));
+    expect(ours).toHaveLength(1);
+    const record = mode === 'json' ? (JSON.parse(ours[0]!) as { message: unknown }).message : inspected(ours[0]!);
+    expect(record).toEqual({
+      msg: 'GET /database failed: 500 INTERNAL_ERROR',
+      requestId: `log-${mode}`,
+      method: 'GET',
+      path: '/database',
+      status: 500,
+      code: 'INTERNAL_ERROR',
+      err: {
+        type: 'Error',
+        message: 'query failed for postgres://***@db.internal:5432/orders: connection to postgres://***@db.internal:5432/orders lost',
+        stack: expect.stringMatching(
+          /^Error: query failed for postgres:\/\/\*\*\*@db\.internal:5432\/orders\n {4}at [^]*\ncaused by: Error: connection to postgres:\/\/\*\*\*@db\.internal:5432\/orders lost\n {4}at /,
+        ),
+        causes: [{ type: 'Error', message: 'connection to postgres://***@db.internal:5432/orders lost' }],
+      },
+    });
+    expect(ours[0]).not.toContain('hunter2-SECRET');
   });
 
   it('forRootAsync takes conventions from a factory with injected dependencies', async () => {

@@ -39,11 +39,13 @@ export function failureLabels(classification: Classification, upstreams: Readonl
 /** Validates the configured upstream names, once, at start-up. */
 export function upstreamNames(option: unknown, owner: string): ReadonlySet<string> {
   if (option === undefined) return new Set();
-  if (!Array.isArray(option) || option.length > MAX_UPSTREAMS) {
+  // The elements are read once, by one slice: an array that changes under us cannot pass the checks with one list and keep another.
+  const list = Array.isArray(option) ? (Array.prototype.slice.call(option, 0, MAX_UPSTREAMS + 1) as unknown[]) : undefined;
+  if (list === undefined || list.length > MAX_UPSTREAMS) {
     throw new TypeError(`${owner}: option \`upstreams\` must be an array of at most ${MAX_UPSTREAMS} names.`);
   }
   const names = new Set<string>();
-  for (const name of Array.from(option as unknown[])) {
+  for (const name of list) {
     if (typeof name !== 'string' || !UPSTREAM_NAME.test(name) || name === OTHER_UPSTREAM) {
       throw new TypeError(
         `${owner}: option \`upstreams\` takes names of 1–64 of \`A-Z a-z 0-9 _ . : -\` (not "${OTHER_UPSTREAM}"); got ${typeof name === 'string' ? JSON.stringify(name.slice(0, 80)) : typeof name}.`,

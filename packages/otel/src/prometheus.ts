@@ -1,28 +1,35 @@
 /**
+ * @module
  * The Prometheus twin of the OpenTelemetry counter, for services that expose `/metrics` with
  * prom-client and no OpenTelemetry: the same series, `gateway_errors_upstream_failures_total{code,status,upstream}`.
  */
 import type { ProblemObservation, ProblemObserver } from '@gateway-errors/core';
 import { Counter } from 'prom-client';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import { failureLabels, upstreamNames } from './failures.js';
 
 /** The counter's name in Prometheus: the OpenTelemetry counter's, as its exporter names it. */
 export const FAILURES_TOTAL = 'gateway_errors_upstream_failures_total';
 
 const LABELS = ['code', 'status', 'upstream'] as const;
+const OPTIONS: ReadonlySet<string> = new Set(['registry', 'upstreams']);
 const OWNER = '@gateway-errors/otel/prometheus';
+/**
+ * Marks the counter this module registered, with its configuration. A brand on the metric rather than
+ * a table of this module's own: a second copy of the package (its ESM and CJS builds, or a duplicate
+ * install) recognises the counter too, and a registry that was cleared holds no stale entry.
+ */
+const BRAND = Symbol.for('gateway-errors.otel.prometheus');
+
+type FailuresCounter = Counter<(typeof LABELS)[number]>;
 
 /** Options of {@link prometheus}. */
 export interface PrometheusOptions {
-  /** The registry the counter is registered in; never the global one unless it is passed. */
-  readonly registry: Registry;
+  /** The registry the counter is registered in (Prometheus or OpenMetrics); never the global one unless it is passed. */
+  readonly registry: Registry<RegistryContentType>;
   /** The upstream names the `upstream` label takes as they are; any other becomes `_OTHER`. Default: none. */
   readonly upstreams?: readonly string[] | undefined;
 }
-
-/** What is registered in a registry, by whom: installing twice alike reuses the counter. */
-const installed = new WeakMap<Registry, { readonly counter: Counter<(typeof LABELS)[number]>; readonly key: string }>();
 
 /**
  * A problem observer that counts each failure of an upstream (a 502, 503 or 504 answered) in
@@ -39,15 +46,17 @@ const installed = new WeakMap<Registry, { readonly counter: Counter<(typeof LABE
  */
 export function prometheus(options: PrometheusOptions): ProblemObserver {
   if (typeof options !== 'object' || options === null) throw new TypeError(`${OWNER}: options must be an object with a \`registry\`.`);
-  const { registry, upstreams: names, ...rest } = options;
-  const unknown = Object.keys(rest);
-  if (unknown.length > 0) throw new TypeError(`${OWNER}: unknown option \`${unknown[0]}\`. Known options: registry, upstreams.`);
-  if (typeof registry?.getSingleMetric !== 'function' || typeof registry.registerMetric !== 'function') {
-    throw new TypeError(`${OWNER}: option \`registry\` must be a prom-client Registry (\`new Registry()\`).`);
+  if (isRegistry(options)) throw new TypeError(`${OWNER}: pass the registry as an option: prometheus({ registry }).`);
+  // Own properties only, each read once: a polluted Object.prototype must not choose the registry or the names.
+  const given: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(options)) {
+    if (!OPTIONS.has(key)) throw new TypeError(`${OWNER}: unknown option \`${key}\`. Known options: ${[...OPTIONS].join(', ')}.`);
+    given[key] = (options as unknown as Record<string, unknown>)[key];
   }
-  const upstreams = upstreamNames(names, OWNER);
-  const key = [...upstreams].sort().join(',');
-  const counter = counterIn(registry, key);
+  const registry = given['registry'];
+  if (!isRegistry(registry)) throw new TypeError(`${OWNER}: option \`registry\` must be a prom-client Registry (\`new Registry()\`).`);
+  const upstreams = upstreamNames(given['upstreams'], OWNER);
+  const counter = counterIn(registry, [...upstreams].sort().join(','));
 
   return function observeWithPrometheus({ classification }: ProblemObservation): void {
     const labels = failureLabels(classification, upstreams);
@@ -55,16 +64,25 @@ export function prometheus(options: PrometheusOptions): ProblemObserver {
   };
 }
 
-function counterIn(registry: Registry, key: string): Counter<(typeof LABELS)[number]> {
-  const existing = installed.get(registry);
+function isRegistry(value: unknown): value is Registry<RegistryContentType> {
+  const registry = value as Partial<Registry<RegistryContentType>> | null | undefined;
+  return typeof registry?.getSingleMetric === 'function' && typeof registry.registerMetric === 'function' && typeof registry.metrics === 'function';
+}
+
+/** The counter of this configuration in the registry: the one installed before, else a new one. */
+function counterIn(registry: Registry<RegistryContentType>, key: string): FailuresCounter {
+  const existing: unknown = registry.getSingleMetric(FAILURES_TOTAL);
   if (existing !== undefined) {
-    if (existing.key === key) return existing.counter;
-    throw new Error(
-      `${OWNER}: ${FAILURES_TOTAL} is already installed in this registry with upstreams [${existing.key}]; install it once per registry, with one configuration (got [${key}]).`,
-    );
-  }
-  if (registry.getSingleMetric(FAILURES_TOTAL) !== undefined) {
-    throw new Error(`${OWNER}: this registry already has a metric named ${FAILURES_TOTAL}, registered by something else.`);
+    const installed = Object.getOwnPropertyDescriptor(existing, BRAND)?.value as unknown;
+    if (typeof installed !== 'string') {
+      throw new Error(`${OWNER}: this registry already has a metric named ${FAILURES_TOTAL}, registered by something else.`);
+    }
+    if (installed !== key) {
+      throw new Error(
+        `${OWNER}: ${FAILURES_TOTAL} is already installed in this registry with upstreams [${installed}]; install it once per registry, with one configuration (got [${key}]).`,
+      );
+    }
+    return existing as FailuresCounter;
   }
   const counter = new Counter({
     name: FAILURES_TOTAL,
@@ -72,6 +90,6 @@ function counterIn(registry: Registry, key: string): Counter<(typeof LABELS)[num
     labelNames: LABELS,
     registers: [registry],
   });
-  installed.set(registry, { counter, key });
+  Object.defineProperty(counter, BRAND, { value: key });
   return counter;
 }

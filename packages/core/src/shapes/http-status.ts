@@ -41,7 +41,7 @@ export const SDK_NAMES: SignalEntries = [
  * guards).
  */
 export function upstreamAnswer(node: Fields, code: unknown): UpstreamAnswer | undefined {
-  return clientAnswer(node, code) ?? remoteApiStatus(node);
+  return clientAnswer(node, code) ?? remoteApiStatus(node, code);
 }
 
 /** @internal The signal of an upstream's answer: a 429 or 503 is unavailable, a 504 a timeout, any other error status a 502. */
@@ -135,9 +135,10 @@ const HTTP_FOR_GRPC: readonly number[] = [200, 499, 500, 400, 504, 404, 409, 403
  * beside `body`, `data` or `error` (Slack, Elasticsearch). An error marked as this service's own answer
  * is never remote: http-errors' `expose` flag (set it, `true` or `false`, to keep an error of yours
  * that looks remote), Boom, NestJS `HttpException` and Hono `HTTPException` (`getResponse`), Fastify's
- * `FST_` codes and `validation`. Each field is read at most once; getters may throw (the caller guards).
+ * `FST_` codes and `validation`. `code` is the error's `code`, already read. Each field is read at most
+ * once; getters may throw (the caller guards).
  */
-export function remoteApiStatus(node: Fields): UpstreamAnswer | undefined {
+export function remoteApiStatus(node: Fields, code: unknown): UpstreamAnswer | undefined {
   const metadata = keep(node, '$metadata', node['$metadata']);
   if (isObject(metadata) && typeof keep(node, '$fault', node['$fault']) === 'string') {
     const status = field(metadata, 'httpStatusCode');
@@ -146,7 +147,6 @@ export function remoteApiStatus(node: Fields): UpstreamAnswer | undefined {
     return isErrorStatus(status) ? { status, headers } : undefined;
   }
   if (isOwnAnswer(node)) return undefined;
-  const code = keep(node, 'code', node['code']);
   if (typeof code === 'string') {
     if (code.startsWith('FST_')) return undefined;
     // Slack's WebClient (rejectRateLimitedCalls) reports the 429 it got only as the seconds to wait.

@@ -1,0 +1,11 @@
+import { defineProject } from 'vitest/config';
+import { alias, setupFiles } from '../../vitest.shared.js';
+
+export default defineProject({
+  resolve: { alias },
+  test: {
+    name: 'example-gateways',
+    include: ['src/**/*.test.ts'],
+    setupFiles,
+  },
+});
