@@ -2,7 +2,7 @@
 // proxyReplyOptions() hands it the deadline, the request ID to forward, and the core's errors for
 // upstream failures, which the plugin's error handler answers.
 // GET /metrics serves the registry: the conventions count upstream failures in it, and every answer counts by status.
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import proxy from '@fastify/http-proxy';
 import { requestsTotal, SERVICES } from '@gateway-errors-examples/conventions';
 import gatewayErrors, { genReqId, notFoundHandler, proxyReplyOptions } from '@gateway-errors/fastify';
@@ -14,7 +14,7 @@ import gatewayErrors, { genReqId, notFoundHandler, proxyReplyOptions } from '@ga
  */
 export async function createApp({ conventions, registry, upstreams, timeoutMs = conventions.upstreamTimeoutMs, logger = false }) {
   const requests = requestsTotal(registry);
-  const app = Fastify({ logger, genReqId: genReqId(conventions), requestIdLogLabel: 'requestId' });
+  const app = Fastify({ logger, genReqId: genReqId(conventions), logController: new LogController({ requestIdLogLabel: 'requestId' }) });
   app.addHook('onResponse', async (_request, reply) => void requests.inc({ status: reply.statusCode }));
   await app.register(gatewayErrors, conventions);
   app.setNotFoundHandler(notFoundHandler(conventions));

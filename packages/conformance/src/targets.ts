@@ -6,7 +6,7 @@ import fastifyGatewayErrors, { genReqId, notFoundHandler } from '@gateway-errors
 import express5 from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import express4 from 'express4';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { serve } from '@hono/node-server';
 import { gatewayErrors as honoErrors, notFound as honoNotFound, requestId as honoRequestId } from '@gateway-errors/hono';
@@ -92,7 +92,7 @@ function fastifyTarget(name: string, { requestIdLogLabel }: { requestIdLogLabel?
     async start(conventions, faults, { logs = false, actions: extra, body = failingBody } = {}) {
       const app = Fastify({
         genReqId: genReqId(conventions),
-        ...(requestIdLogLabel === undefined ? {} : { requestIdLogLabel }),
+        ...(requestIdLogLabel === undefined ? {} : { logController: new LogController({ requestIdLogLabel }) }),
         bodyLimit: ORDER_BODY_LIMIT,
         // pino's own destination writes to file descriptor 1 directly; this is the same stdout, through the stream a test can read.
         ...(logs ? { logger: { stream: { write: (line: string) => void process.stdout.write(line) } } } : {}),

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { classify, defineConventions, toLogEntry } from '@gateway-errors/core';
 import type { ErrorReport } from '@gateway-errors/core';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import gatewayErrors, { errorHandler, genReqId } from './index.js';
@@ -69,7 +69,11 @@ describe('@gateway-errors/fastify', () => {
   it("with requestIdLogLabel: 'requestId', the record is the core's, with the ID named once", async () => {
     const { lines, texts, stream } = logSink();
     const conventions = defineConventions({});
-    const app = Fastify({ genReqId: genReqId(conventions), requestIdLogLabel: 'requestId', logger: { stream, level: 'error', base: null, timestamp: false } });
+    const app = Fastify({
+      genReqId: genReqId(conventions),
+      logController: new LogController({ requestIdLogLabel: 'requestId' }),
+      logger: { stream, level: 'error', base: null, timestamp: false },
+    });
     apps.push(app);
     await app.register(gatewayErrors, conventions);
     const error = new Error('query failed for postgres://app:hunter2@db.internal/orders', { cause: refused() });
@@ -92,6 +96,27 @@ describe('@gateway-errors/fastify', () => {
       },
     });
     expect(texts[0]).not.toContain('hunter2');
+  });
+
+  it('without genReqId, request.log is bound again under the logController label, or the deprecated top-level one', async () => {
+    for (const options of [{ logController: new LogController({ requestIdLogLabel: 'requestId' }) }, { requestIdLogLabel: 'requestId' }]) {
+      const { lines, texts, stream } = logSink();
+      const app = Fastify({ ...options, logger: { stream, level: 'error' } });
+      apps.push(app);
+      // Registered in an encapsulated context: the label is found on an ancestor of the plugin's instance.
+      await app.register(async (scope) => {
+        await scope.register(gatewayErrors, defineConventions({}));
+        scope.get('/fail', async () => {
+          throw refused();
+        });
+      });
+      const response = await app.inject({ method: 'GET', url: '/fail', headers: { 'x-request-id': 'fy-label' } });
+      expect(response.statusCode).toBe(502);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ requestId: 'fy-label', code: 'UPSTREAM_UNREACHABLE' });
+      expect(lines[0]).not.toHaveProperty('reqId');
+      expect(texts[0]!.match(/"fy-label"/g)).toHaveLength(1);
+    }
   });
 
   it('the bare error handler keeps requestId when request.log carries another ID', async () => {

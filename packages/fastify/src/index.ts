@@ -6,7 +6,7 @@
 import { applyProblem, defineConventions, hopOf, renderProblem, REQUEST_ID_KEY, resolveRequestId, ROUTE_NOT_FOUND } from '@gateway-errors/core';
 import type { Conventions, ConventionsOptions, HeadersLike, ProblemSink, RequestIdStash } from '@gateway-errors/core';
 import { runWithHop } from '@gateway-errors/core/node';
-import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 export type { Conventions, ConventionsOptions, Hop } from '@gateway-errors/core';
@@ -99,7 +99,7 @@ export function notFoundHandler(conventions?: GatewayErrorsOptions): (request: F
 const plugin: FastifyPluginCallback<GatewayErrorsOptions> = (app, options, done) => {
   const config = defineConventions(options);
   const header = config.requestIdHeader;
-  const label = app.initialConfig.requestIdLogLabel ?? 'reqId';
+  const label = requestIdLogLabel(app);
   app.addHook('onRequest', function requestId(request, reply, next) {
     let id = (request.raw as unknown as RawRequest)[REQUEST_ID_KEY];
     if (id === undefined) {
@@ -138,3 +138,27 @@ const gatewayErrors: FastifyPluginCallback<GatewayErrorsOptions> = fp(plugin, {
 
 export default gatewayErrors;
 export { gatewayErrors };
+
+/**
+ * The field Fastify binds the request ID under in `request.log`: its log controller's
+ * `requestIdLogLabel` (Fastify 5.11+ binds with it, whether it came from
+ * `new LogController({ requestIdLogLabel })` or the deprecated top-level option), else, before log
+ * controllers, the top-level option, else `reqId`. The controller sits on the instance, or on an
+ * ancestor of an encapsulated plugin context, under a symbol Fastify does not export.
+ */
+function requestIdLogLabel(app: FastifyInstance): string {
+  try {
+    for (let scope: object | null = app, depth = 0; scope !== null && depth < 64; scope = Object.getPrototypeOf(scope) as object | null, depth++) {
+      const key = Object.getOwnPropertySymbols(scope).find((symbol) => symbol.description === 'fastify.logController');
+      if (key === undefined) continue;
+      const label: unknown = (Reflect.get(scope, key) as { requestIdLogLabel?: unknown } | undefined)?.requestIdLogLabel;
+      if (typeof label === 'string' && label !== '') return label;
+      break;
+    }
+    const own: unknown = (app.initialConfig as { requestIdLogLabel?: unknown }).requestIdLogLabel;
+    if (typeof own === 'string' && own !== '') return own;
+  } catch {
+    // A Proxy or a getter that throws: Fastify's default.
+  }
+  return 'reqId';
+}
