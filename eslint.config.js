@@ -76,7 +76,7 @@ export default tseslint.config(
     // are in a tsconfig.test.json the project service does not look for.
     files: ['packages/*/src/**/*.ts'],
     ignores: [
-      'packages/{core,express,fastify,hono,nestjs,otel}/src/**/*.test.ts',
+      'packages/{client,core,express,fastify,hono,nestjs,otel}/src/**/*.test.ts',
       'packages/*/src/**/*.test-d.ts',
       'packages/*/src/test-support/**',
       'packages/*/src/**/*.d.ts',

@@ -11,6 +11,7 @@ export const alias: Record<string, string> = {
   '@gateway-errors/fastify': source('./packages/fastify/src/index.ts'),
   '@gateway-errors/hono': source('./packages/hono/src/index.ts'),
   '@gateway-errors/nestjs': source('./packages/nestjs/src/index.ts'),
+  '@gateway-errors/client': source('./packages/client/src/index.ts'),
   '@gateway-errors/otel/prometheus': source('./packages/otel/src/prometheus.ts'),
   '@gateway-errors/otel': source('./packages/otel/src/index.ts'),
 };
