@@ -4,7 +4,8 @@
  * @nestjs/axios on platform-express and platform-fastify), two gateways in front of it: the example
  * gateway, and its bare twin — the same proxy library with the same deadline, without gateway-errors.
  * Every failure goes through both with `fetch`, and one table shows what a client gets from each; a
- * second shows what each example gateway counted, scraped from its `/metrics`.
+ * second shows how a client with `fetchWithRetry` fares against the Express gateway, as a GET and as a
+ * POST; a third shows what each example gateway counted, scraped from its `/metrics`.
  *
  *   pnpm demo           run once, print the table, exit non-zero if any "with gateway-errors" cell is unexpected
  *   pnpm demo --serve   keep everything running and print URLs to try with curl or a browser
@@ -18,6 +19,8 @@ import { createApp as createExpress } from '@gateway-errors-examples/express-gat
 import { createApp as createFastify } from '@gateway-errors-examples/fastify-gateway';
 import { createApp as createHono } from '@gateway-errors-examples/hono-gateway';
 import { createApp as createNest } from '@gateway-errors-examples/nest-gateway';
+import { decideRetry, fetchWithRetry, parseProblem, retryAfterMs } from '@gateway-errors/client';
+import type { RetryReason } from '@gateway-errors/client';
 import type { ErrorReport } from '@gateway-errors/core';
 import { selfSignedCertificate } from '@gateway-errors/fault-servers';
 import { serve } from '@hono/node-server';
@@ -27,6 +30,12 @@ import { bareExpress, bareFastify, bareHono, bareNest, nestServer } from './bare
 const DEADLINE_MS = 1000;
 /** The whole run, start-up included, stops by itself within this. */
 const RUN_LIMIT_MS = 45_000;
+
+/**
+ * The retrying client's limits: small waits keep the demo quick, a `Retry-After` above 1 s is given up
+ * on rather than waited for, and the budget stops a request that times out again and again.
+ */
+const RETRY = { attempts: 3, baseDelayMs: 50, maxRetryAfterMs: 1000, budgetMs: 1500 } as const;
 
 /** What a "with gateway-errors" cell must show. */
 interface Expected {
@@ -361,6 +370,94 @@ function sideBySide(left: string, right: string, titles: [string, string]): stri
   return out.join('\n');
 }
 
+/** One request through `fetchWithRetry`: the attempts it made, its waits, and why it stopped. */
+interface Retried {
+  readonly attempts: number;
+  readonly waits: readonly string[];
+  /** 0 when the last attempt got no answer. */
+  readonly status: number;
+  readonly cut: boolean;
+  readonly stop: RetryReason | undefined;
+  /** The last answer's `Retry-After`, in ms. */
+  readonly retryAfterMs: number | undefined;
+}
+
+async function sendWithRetry(url: string, path: string, method: 'GET' | 'POST'): Promise<Retried> {
+  const started = performance.now();
+  const waits: string[] = [];
+  let attempts = 1;
+  const elapsed = () => Math.round(performance.now() - started);
+  try {
+    const response = await fetchWithRetry(url + path, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: method === 'POST' ? '{"quantity":1}' : null,
+      signal: AbortSignal.timeout(5000),
+      retry: {
+        ...RETRY,
+        onRetry: ({ attempt, delayMs, response: answer }) => {
+          attempts = attempt + 1;
+          waits.push(answer?.headers.has('retry-after') === true ? `Retry-After ${inSeconds(delayMs)}` : `${delayMs} ms`);
+        },
+      },
+    });
+    const retryAfter = response.headers.get('retry-after');
+    const date = response.headers.get('date');
+    const asked = retryAfterMs(retryAfter, date);
+    if (response.status < 400) {
+      const cut = await response.text().then(
+        () => false,
+        () => true,
+      );
+      return { attempts, waits, status: response.status, cut, stop: 'success', retryAfterMs: asked };
+    }
+    // The same decision fetchWithRetry made on its last answer, to tell why it stopped there.
+    const problem = await parseProblem(response);
+    const { reason } = decideRetry(
+      { method, attempt: attempts, status: response.status, problem, retryAfter, date, elapsedMs: elapsed() },
+      RETRY,
+    );
+    return { attempts, waits, status: response.status, cut: false, stop: reason, retryAfterMs: asked };
+  } catch {
+    return { attempts, waits, status: 0, cut: true, stop: undefined, retryAfterMs: undefined };
+  }
+}
+
+function inSeconds(ms: number): string {
+  return `${ms / 1000} s`;
+}
+
+/** Why the client stopped, in a few words; nothing for a success. */
+const STOPS: Record<RetryReason, string> = {
+  success: '',
+  'verdict-not-retryable': 'not retried: verdict',
+  'not-idempotent': 'not retried: POST',
+  'status-not-retried': 'not retried: status',
+  'client-error': 'not retried: 4xx',
+  'attempts-spent': 'attempts spent',
+  'budget-spent': `budget (${inSeconds(RETRY.budgetMs)}) spent`,
+  'retry-after-too-long': 'gave up',
+  aborted: 'aborted',
+  'verdict-retryable': '',
+  'retryable-status': '',
+  'network-error': '',
+};
+
+function retriedCell(retried: Retried): string {
+  const waits = retried.waits.length > 0 ? ` (waits ${retried.waits.join(', ')})` : '';
+  const tried = `${retried.attempts}${waits}`;
+  if (retried.status === 0) return `${tried} → ${red('no answer')}`;
+  const status = retried.status < 400 ? green(String(retried.status)) : yellow(String(retried.status));
+  if (retried.cut) return `${tried} → ${status}, cut mid-body`;
+  const stop =
+    retried.stop === 'retry-after-too-long' && retried.retryAfterMs !== undefined
+      ? `gave up: Retry-After ${inSeconds(retried.retryAfterMs)} > ${inSeconds(RETRY.maxRetryAfterMs)}`
+      : retried.stop === undefined
+        ? ''
+        : STOPS[retried.stop];
+  return `${tried} → ${status}${stop === '' ? '' : dim(`, ${stop}`)}`;
+}
+
 /**
  * Runs `fn` with `console.error` counted instead of printed: Hono's default error handler prints every
  * failure's stack, which would bury the table.
@@ -386,9 +483,13 @@ async function main(): Promise<number> {
     upstreams: chaos.upstreams,
   }).listen(0, '127.0.0.1');
   const developmentUrl = await listening(development);
+  // The retrying client's own Express gateway: its requests stay out of the counts of the table's gateways.
+  const retrying = await nodeApp(
+    createExpress({ ...conventionsWithMetrics({ mode: 'production', upstreamTimeoutMs: DEADLINE_MS, onError: false }), upstreams: chaos.upstreams }).listen(0, '127.0.0.1'),
+  );
 
   const stop = async () => {
-    await Promise.all([...stacks.flatMap((stack) => [stack.gateway.close(), stack.bare.close()]), closeServer(development)]);
+    await Promise.all([...stacks.flatMap((stack) => [stack.gateway.close(), stack.bare.close()]), closeServer(development), retrying.close()]);
     await chaos.close();
   };
 
@@ -432,6 +533,10 @@ async function main(): Promise<number> {
     return all;
   });
   const reported = new Set(reports.map((report) => report.requestId));
+  // Every scenario as a GET and as a POST at once: the slowest (hang, retried until the budget is spent) costs its time once.
+  const retries = await Promise.all(
+    SCENARIOS.map(async (scenario) => Promise.all([sendWithRetry(retrying.url, scenario.path, 'GET'), sendWithRetry(retrying.url, scenario.path, 'POST')])),
+  );
 
   const rows: (string[] | string)[] = [];
   const failures: string[] = [];
@@ -464,6 +569,22 @@ async function main(): Promise<number> {
       `\nID: "kept" the client's request ID came back, "made" the gateway made one, "fwd" the upstream got the same one.` +
         `\nBare twins: each library's defaults with the same ${DEADLINE_MS} ms deadline (proxyTimeout, undici timeouts, AbortSignal.timeout, axios timeout).` +
         (silenced > 0 ? `\nThe bare Hono app's default error handler printed ${silenced} stack traces to stderr (hidden here).` : ''),
+    ),
+  );
+
+  console.log(
+    `\n${bold('What a client with fetchWithRetry gets')} ${dim('(@gateway-errors/client against the Express gateway: attempts, waits before each retry → last answer)')}\n`,
+  );
+  console.log(
+    table(
+      SCENARIOS.map((scenario, index) => [`  ${scenario.name.replace(/ \((GET|POST)\)$/, '')}`, ...retries[index]!.map(retriedCell)]),
+      ['failure', 'GET', 'POST'],
+    ),
+  );
+  console.log(
+    dim(
+      `\nLimits: ${RETRY.attempts} attempts, backoff with full jitter from ${RETRY.baseDelayMs} ms, a Retry-After up to ${inSeconds(RETRY.maxRetryAfterMs)} waited for, ${inSeconds(RETRY.budgetMs)} budget.` +
+        `\nThe gateway's problem says whether a retry is safe (retryable): a POST is retried only when the request never reached the upstream.`,
     ),
   );
 
