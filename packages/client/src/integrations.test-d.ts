@@ -3,7 +3,7 @@ import type { ExtendOptions } from 'got';
 import type { ExtendOptions as Got16ExtendOptions } from 'got16';
 import type { Options as KyOptions } from 'ky';
 import type { Options as Ky2Options } from 'ky2';
-import type { RetryHandler } from 'undici';
+import type { Dispatcher, RetryHandler } from 'undici';
 import { expectTypeOf, test } from 'vitest';
 import type { RetryOptions } from './decision.js';
 import { axiosRetryOptions, gotRetry, kyRetry, undiciRetry } from './integrations.js';
@@ -15,6 +15,7 @@ test('each integration returns what its client takes as retry options', () => {
   expectTypeOf(gotRetry()).toExtend<NonNullable<Got16ExtendOptions['retry']>>();
   expectTypeOf(axiosRetryOptions()).toExtend<IAxiosRetryConfig>();
   expectTypeOf(undiciRetry()).toExtend<RetryHandler.RetryOptions>();
+  expectTypeOf(undiciRetry().readProblem).toExtend<Dispatcher.DispatcherComposeInterceptor>();
 });
 
 test('each integration takes the decision’s options', () => {

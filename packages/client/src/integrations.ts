@@ -6,7 +6,8 @@
  */
 import { decideRetry, resolveRetryOptions } from './decision.js';
 import type { RetryDecision, RetryInput, RetryOptions } from './decision.js';
-import { parseProblem } from './problem.js';
+import { isProblemType, MAX_PROBLEM_BYTES, parseProblem, problemFromBody } from './problem.js';
+import type { Problem } from './problem.js';
 
 /** Every method a client may send; the decision, not the client, tells which may be sent again. */
 const ALL_METHODS = ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE', 'POST', 'PATCH'] as const;
@@ -329,44 +330,78 @@ async function axiosInput(error: object): Promise<RetryInput> {
 
 // ─── undici ────────────────────────────────────────────────────────────────────────────────────
 
+/** The headers undici hands to a handler: lower-case names. */
+type UndiciHeaders = Record<string, string | string[] | undefined>;
+
+/** undici's dispatch controller (undici 7), as far as the problem reader uses it. */
+export interface UndiciDispatchController {
+  readonly aborted: boolean;
+  readonly paused: boolean;
+  readonly reason: Error | null;
+  abort(reason: Error): void;
+  pause(): void;
+  resume(): void;
+}
+
+/** undici's dispatch handler (undici 7), as far as the problem reader uses it. */
+export interface UndiciDispatchHandler {
+  onRequestStart?(controller: UndiciDispatchController, context: unknown): void;
+  onRequestUpgrade?(controller: UndiciDispatchController, statusCode: number, headers: UndiciHeaders, socket: unknown): void;
+  onResponseStart?(controller: UndiciDispatchController, statusCode: number, headers: UndiciHeaders, statusMessage?: string): void;
+  onResponseData?(controller: UndiciDispatchController, chunk: Uint8Array): void;
+  onResponseEnd?(controller: UndiciDispatchController, trailers: UndiciHeaders): void;
+  onResponseError?(controller: UndiciDispatchController, error: Error): void;
+}
+
+/** undici's `dispatch(options, handler)`. */
+export type UndiciDispatch<TOptions extends object = object> = (options: TOptions, handler: UndiciDispatchHandler) => boolean;
+
 /** undici's `retry` callback context, as far as the decision reads it. */
 export interface UndiciRetryContext {
   readonly state: { readonly counter: number };
   readonly opts: { readonly method?: string; readonly headers?: unknown; readonly signal?: unknown; readonly retryOptions?: unknown };
 }
 
-/** The options {@link undiciRetry} returns, for `new RetryAgent(dispatcher, options)` or a `RetryHandler`. */
+/** The options {@link undiciRetry} returns, for `new RetryAgent(dispatcher, options)` or `interceptors.retry(options)`. */
 export interface UndiciRetry {
   readonly throwOnError: boolean;
   readonly methods: (typeof ALL_METHODS)[number][];
   readonly statusCodes: number[];
   readonly retry: (err: Error, context: UndiciRetryContext, callback: (err?: Error | null) => void) => void;
+  /**
+   * An interceptor for `dispatcher.compose(...)`, placed under the retry: it reads the problem of
+   * each failed answer for `retry`, and hands the answer on with its body intact.
+   */
+  readonly readProblem: <TOptions extends object>(dispatch: UndiciDispatch<TOptions>) => UndiciDispatch<TOptions>;
 }
 
 /**
- * undici `RetryAgent` / `RetryHandler` options that follow {@link decideRetry}. undici drops the
- * body of an answer it retries before asking, so the decision sees the status and headers, never
- * the problem: a problem's `retryable` is not read here, and the method and `Idempotency-Key`
- * decide as they would without a problem. With `throwOnError: false` the last answer reaches the
- * caller as an answer, body included, whatever its status.
+ * undici `RetryAgent` / `interceptors.retry` options that follow {@link decideRetry}. undici's
+ * retry drops the body of an answer before asking, so the problem is read beneath it, by the
+ * `readProblem` interceptor of the same options: compose it into the dispatcher the retry sends
+ * through. Without it the decision sees the status and headers only. With `throwOnError: false`
+ * the last answer reaches the caller as an answer, body included, whatever its status.
  *
  * @example
  * ```ts
  * import { Agent, RetryAgent, request } from 'undici';
- * const dispatcher = new RetryAgent(new Agent(), undiciRetry({ attempts: 3 }));
+ * const retry = undiciRetry({ attempts: 3 });
+ * const dispatcher = new RetryAgent(new Agent().compose(retry.readProblem), retry);
  * const { statusCode, body } = await request('https://api.example.com/orders', { dispatcher });
  * ```
  */
 export function undiciRetry(options: RetryOptions = {}): UndiciRetry {
   const limits = resolveRetryOptions(options);
   const elapsed = clock();
+  // undici hands the same headers object to the handler beneath the retry and, on the error, to `retry`.
+  const problems = new WeakMap<object, Problem>();
   return {
     throwOnError: false,
     methods: [...ALL_METHODS],
     statusCodes: [...RETRY_STATUSES],
     retry: function undiciRetryDecision(err, { state, opts }, callback) {
       const signal = signalOf(opts.signal);
-      const decision = guardedSync(() => decideRetry(undiciInput(err, { state, opts }, elapsed), limits));
+      const decision = guardedSync(() => decideRetry(undiciInput(err, { state, opts }, { elapsed, problems }), limits));
       if (!decision.retry) {
         callback(err);
         return;
@@ -381,18 +416,25 @@ export function undiciRetry(options: RetryOptions = {}): UndiciRetry {
       }
       signal?.addEventListener('abort', aborted, { once: true });
     },
+    readProblem: function undiciReadProblem(dispatch) {
+      return function undiciProblemDispatch(dispatchOptions, handler) {
+        return dispatch(dispatchOptions, new ProblemReader(handler, problems));
+      };
+    },
   };
 }
 
-/** What undici's error and dispatch options say about the attempt: status and headers, never the body. */
-function undiciInput(err: Error, { state, opts }: UndiciRetryContext, elapsed: Elapsed): RetryInput {
+/** What undici's error and dispatch options say about the attempt, with the problem `readProblem` read. */
+function undiciInput(err: Error, { state, opts }: UndiciRetryContext, { elapsed, problems }: { elapsed: Elapsed; problems: WeakMap<object, Problem> }): RetryInput {
   const status = field(err, 'statusCode');
   const hasStatus = typeof status === 'number';
   const headers = field(err, 'headers');
+  const headersObject = objectOrUndefined(headers);
   return {
     method: typeof opts.method === 'string' ? opts.method : 'GET',
     attempt: state.counter,
     status: hasStatus ? status : undefined,
+    problem: hasStatus && headersObject !== undefined ? problems.get(headersObject) : undefined,
     retryAfter: headerOf(headers, 'retry-after'),
     date: headerOf(headers, 'date'),
     error: hasStatus ? undefined : field(err, 'code') === 'UND_ERR_ABORTED' ? { name: 'AbortError' } : err,
@@ -401,4 +443,163 @@ function undiciInput(err: Error, { state, opts }: UndiciRetryContext, elapsed: E
     // undici makes one retry options object per request: the request's key.
     elapsedMs: elapsed(objectOrUndefined(opts.retryOptions)),
   };
+}
+
+/** The head of an answer held back while its body is read. */
+interface HeldHead {
+  readonly controller: UndiciDispatchController;
+  readonly statusCode: number;
+  readonly headers: UndiciHeaders;
+  readonly statusMessage: string | undefined;
+}
+
+/**
+ * One attempt's handler beneath undici's retry. An answer of status 400 or more that says it is a
+ * problem is held back until its body is read (at most {@link MAX_PROBLEM_BYTES}; a longer one is
+ * handed on unread), its problem noted against its headers, then head, body and end are handed on,
+ * as fast as the handler above lets them through (it pauses while it decides). Any other answer
+ * passes straight through.
+ */
+class ProblemReader implements UndiciDispatchHandler, UndiciDispatchController {
+  readonly #handler: UndiciDispatchHandler;
+  readonly #problems: WeakMap<object, Problem>;
+  #held: HeldHead | undefined;
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  #started = false;
+  #trailers: UndiciHeaders | undefined;
+  #ended = false;
+  #paused = false;
+  #aborted: Error | undefined;
+
+  constructor(handler: UndiciDispatchHandler, problems: WeakMap<object, Problem>) {
+    this.#handler = handler;
+    this.#problems = problems;
+  }
+
+  // The controller handed to the handler above while a held answer is handed on.
+  get aborted(): boolean {
+    return this.#aborted !== undefined || (this.#held?.controller.aborted ?? false);
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  get reason(): Error | null {
+    return this.#aborted ?? this.#held?.controller.reason ?? null;
+  }
+
+  abort(reason: Error): void {
+    if (this.#trailers === undefined) {
+      this.#held?.controller.abort(reason);
+      return;
+    }
+    // The answer was read to its end already: only what is left to hand on stops.
+    if (this.#aborted !== undefined || this.#ended) return;
+    this.#aborted = reason;
+    this.#chunks = [];
+    this.#ended = true;
+    this.#handler.onResponseError?.(this, reason);
+  }
+
+  pause(): void {
+    this.#paused = true;
+    if (this.#trailers === undefined) this.#held?.controller.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#flush();
+    if (this.#trailers === undefined && !this.#paused) this.#held?.controller.resume();
+  }
+
+  onRequestStart(controller: UndiciDispatchController, context: unknown): void {
+    this.#handler.onRequestStart?.(controller, context);
+  }
+
+  // eslint-disable-next-line max-params -- undici's handler API fixes the signature
+  onRequestUpgrade(controller: UndiciDispatchController, statusCode: number, headers: UndiciHeaders, socket: unknown): void {
+    this.#handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
+  }
+
+  // eslint-disable-next-line max-params -- undici's handler API fixes the signature
+  onResponseStart(controller: UndiciDispatchController, statusCode: number, headers: UndiciHeaders, statusMessage?: string): void {
+    if (statusCode >= 400 && isProblemType(headerOf(headers, 'content-type'))) {
+      this.#held = { controller, statusCode, headers, statusMessage };
+      return;
+    }
+    this.#handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
+  }
+
+  onResponseData(controller: UndiciDispatchController, chunk: Uint8Array): void {
+    if (this.#held === undefined) {
+      this.#handler.onResponseData?.(controller, chunk);
+      return;
+    }
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+    if (this.#started) this.#flush();
+    else if (this.#size > MAX_PROBLEM_BYTES) this.#start(undefined);
+  }
+
+  onResponseEnd(controller: UndiciDispatchController, trailers: UndiciHeaders): void {
+    if (this.#held === undefined) {
+      this.#handler.onResponseEnd?.(controller, trailers);
+      return;
+    }
+    this.#trailers = trailers;
+    if (this.#started) this.#flush();
+    else this.#start(problemFromBody(headerOf(this.#held.headers, 'content-type'), concat(this.#chunks, this.#size)));
+  }
+
+  onResponseError(controller: UndiciDispatchController, error: Error): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#chunks = [];
+    this.#handler.onResponseError?.(this.#held === undefined ? controller : this, error);
+  }
+
+  /** Hands the held head on, with the problem its body holds, then as much of the body as is let through. */
+  #start(problem: Problem | undefined): void {
+    const held = this.#held;
+    if (held === undefined) return;
+    if (problem !== undefined) this.#problems.set(held.headers, problem);
+    this.#started = true;
+    this.#handler.onResponseStart?.(this, held.statusCode, held.headers, held.statusMessage);
+    this.#flush();
+  }
+
+  #flush(): void {
+    try {
+      while (!this.#paused && !this.#ended) {
+        const chunk = this.#chunks.shift();
+        if (chunk !== undefined) {
+          this.#handler.onResponseData?.(this, chunk);
+        } else {
+          const trailers = this.#trailers;
+          if (trailers === undefined) return;
+          this.#ended = true;
+          this.#handler.onResponseEnd?.(this, trailers);
+        }
+      }
+    } catch (error) {
+      // A throw of the handler above once the answer was read has no caller to reach: it ends the request.
+      if (this.#trailers === undefined) throw error;
+      if (!this.#ended) {
+        this.#ended = true;
+        this.#handler.onResponseError?.(this, error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
 }
