@@ -95,10 +95,8 @@ const cache = new WeakMap<RetryOptions, ResolvedRetryOptions>();
 let defaults: ResolvedRetryOptions | undefined;
 
 /** Validates retry options once: a `TypeError` names a bad one. */
-export function resolveRetryOptions(options: RetryOptions = {}): ResolvedRetryOptions {
-  if (options === undefined || (typeof options === 'object' && options !== null && Object.keys(options).length === 0)) {
-    return (defaults ??= resolve({}));
-  }
+export function resolveRetryOptions(options?: RetryOptions): ResolvedRetryOptions {
+  if (options === undefined) return (defaults ??= resolve({}));
   if (typeof options !== 'object' || options === null) throw new TypeError('gateway-errors client: retry options must be an object.');
   let resolved = cache.get(options);
   if (resolved === undefined) {
