@@ -10,6 +10,7 @@ export const alias: Record<string, string> = {
   '@gateway-errors/express': source('./packages/express/src/index.ts'),
   '@gateway-errors/fastify': source('./packages/fastify/src/index.ts'),
   '@gateway-errors/hono': source('./packages/hono/src/index.ts'),
+  '@gateway-errors/nestjs/swagger': source('./packages/nestjs/src/swagger.ts'),
   '@gateway-errors/nestjs': source('./packages/nestjs/src/index.ts'),
   '@gateway-errors/client': source('./packages/client/src/index.ts'),
   '@gateway-errors/otel/prometheus': source('./packages/otel/src/prometheus.ts'),

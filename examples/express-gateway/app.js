@@ -1,10 +1,11 @@
 // An Express gateway in front of three services: http-proxy-middleware forwards `/<service>/…`, and
 // proxyProblems() answers every proxy failure with the same problem a route would get from gatewayErrors().
 // GET /metrics serves the registry: the conventions count upstream failures in it, and every answer counts by status.
+// GET /openapi.json documents the gateway, the problems it answers with included.
 import express from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import { requestsTotal, SERVICES } from '@gateway-errors-examples/conventions';
-import { gatewayErrors, notFound, proxyProblems, requestId } from '@gateway-errors/express';
+import { gatewayErrors, notFound, problemResponses, problemSchema, proxyProblems, requestId } from '@gateway-errors/express';
 
 /**
  * @param {{ conventions: import('@gateway-errors/core').Conventions, registry: import('prom-client').Registry, upstreams: Record<string, string>, timeoutMs?: number }} options
@@ -22,6 +23,8 @@ export function createApp({ conventions, registry, upstreams, timeoutMs = conven
   });
   app.use(requestId(conventions));
   app.get('/health', (_req, res) => void res.json({ ok: true }));
+  const document = openApiDocument(conventions);
+  app.get('/openapi.json', (_req, res) => void res.json(document));
   for (const service of SERVICES) {
     app.use(
       `/${service}`,
@@ -36,4 +39,37 @@ export function createApp({ conventions, registry, upstreams, timeoutMs = conven
   app.use(notFound(conventions));
   app.use(gatewayErrors(conventions));
   return app;
+}
+
+/**
+ * The gateway's OpenAPI 3.1 document: each service's routes, answered by the service, or by a problem
+ * when the service fails (502, 503, 504).
+ * @param {import('@gateway-errors/core').Conventions} conventions
+ */
+export function openApiDocument(conventions) {
+  const failures = problemResponses(conventions, { schemaRef: '#/components/schemas/Problem' });
+  const paths = Object.fromEntries(
+    SERVICES.map((service) => [
+      `/${service}/{path}`,
+      {
+        parameters: [{ name: 'path', in: 'path', required: true, description: `The path on ${service}.`, schema: { type: 'string' } }],
+        get: {
+          operationId: `get-${service}`,
+          summary: `Forwarded to ${service}`,
+          responses: { default: { description: `What ${service} answers.` }, ...failures },
+        },
+        post: {
+          operationId: `post-${service}`,
+          summary: `Forwarded to ${service}`,
+          responses: { default: { description: `What ${service} answers.` }, ...failures },
+        },
+      },
+    ]),
+  );
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Shop gateway (Express)', version: '1.0.0' },
+    paths,
+    components: { schemas: { Problem: problemSchema('3.1') } },
+  };
 }

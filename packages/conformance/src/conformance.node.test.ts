@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ABANDONED_HEADERS, hostileMapper, KEPT_HEADERS, scenarios, shutdownScenarios } from './scenarios.js';
 import type { Scenario } from './scenarios.js';
 import { EDGE_SCENARIOS, edgeApp } from './edge.js';
+import { problemSchemaErrors } from './problem-schema.js';
 import type { RunningTarget, Target } from './target.js';
 import { targets } from './targets.js';
 
@@ -71,6 +72,8 @@ function check(answer: Answer, scenario: Scenario, mode: Mode): void {
   expect(answer.headers['content-type']).toBe(expected.contentType);
   expect(answer.headers['cache-control']).toBe('no-store');
   expect(answer.headers['x-content-type-options']).toBe('nosniff');
+  // The form was negotiated on Accept (RFC 9110 §12.5.5), once.
+  if (expected.headersBeforeFailure !== true) expect(answer.headers['vary']).toBe('Accept');
   const id = answer.headers['x-request-id'];
   if (expected.requestId === 'generated') expect(id).toMatch(UUID);
   else expect(id).toBe(expected.requestId);
@@ -84,7 +87,8 @@ function check(answer: Answer, scenario: Scenario, mode: Mode): void {
   if (expected.headersBeforeFailure === true) {
     // What described the abandoned body is gone (content-length and transfer-encoding are the problem's own, if any).
     for (const [name, value] of Object.entries(ABANDONED_HEADERS)) expect(answer.headers[name], name).not.toBe(value);
-    for (const [name, value] of Object.entries(KEPT_HEADERS)) expect(answer.headers[name], name).toBe(value);
+    // Kept as set; the problem's own `Vary` field is added to the response's.
+    for (const [name, value] of Object.entries(KEPT_HEADERS)) expect(answer.headers[name], name).toBe(name === 'vary' ? `${value}, Accept` : value);
   }
   if (mode === 'production' && expected.status >= 500) {
     // Nothing of the error in any content type, header or body; and no body beyond its caps.
@@ -103,6 +107,7 @@ function check(answer: Answer, scenario: Scenario, mode: Mode): void {
     return;
   }
   const body = JSON.parse(answer.text) as Record<string, unknown>;
+  expect(problemSchemaErrors(body), answer.text).toBeUndefined();
   expect(body).toMatchObject({ status: expected.status, code: expected.code, requestId: id });
   expect(body['type']).toEqual(expect.any(String));
   expect(body['title']).toEqual(expect.any(String));

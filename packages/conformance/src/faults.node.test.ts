@@ -21,6 +21,7 @@ import type { ConventionsOptions, ErrorReport } from '@gateway-errors/core';
 import { startFaults } from '@gateway-errors/fault-servers';
 import type { Faults } from '@gateway-errors/fault-servers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { problemSchemaErrors } from './problem-schema.js';
 import { FIRST_CHUNK, SHORT_DEADLINE_MS } from './scenarios.js';
 import type { RunningTarget, Target } from './target.js';
 import { targets } from './targets.js';
@@ -189,6 +190,8 @@ function wrongWith(reply: Reply, expected: { path: string; status: number; id: s
   try {
     const body = JSON.parse(reply.body) as { status?: unknown; requestId?: unknown };
     if (body.status !== expected.status || body.requestId !== expected.id) return `${seen}, body ${reply.body}`;
+    const invalid = problemSchemaErrors(body);
+    if (invalid !== undefined) return `${seen}, body does not match the problem schema: ${invalid}`;
   } catch {
     return `${seen}, body is not JSON: ${reply.body.slice(0, 80)}`;
   }

@@ -14,6 +14,7 @@ import type { ErrorReport } from '@gateway-errors/core';
 import { startFaults } from '@gateway-errors/fault-servers';
 import type { Faults } from '@gateway-errors/fault-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { problemSchemaErrors } from './problem-schema.js';
 import { proxyStacks } from './proxy-targets.js';
 import type { RunningStack, Upstreams } from './proxy-targets.js';
 
@@ -210,6 +211,7 @@ describe.each(proxyStacks)('$name', (stack) => {
       expect(proxied.headers['retry-after']).toBe(scenario.retryAfter);
       expect(proxied.headers['x-request-id']).toBe(id);
       const body = JSON.parse(proxied.body) as Record<string, unknown>;
+      expect(problemSchemaErrors(body), proxied.body).toBeUndefined();
       expect(body).toMatchObject({ status: scenario.status, code: scenario.code, requestId: id, instance: `/p/${scenario.upstream}${scenario.path}` });
       expect(body['proxyStatus']).toBe(scenario.proxyError);
       if (scenario.retryAfter !== undefined) expect(body['retryAfter']).toBe(Number(scenario.retryAfter));

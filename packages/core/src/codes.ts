@@ -177,7 +177,8 @@ const STATUS_TITLES: Readonly<Record<number, string>> = nullPrototype({
   511: 'Network Authentication Required',
 });
 
-const CLIENT_ERROR_CODES = {
+/** @internal */
+export const CLIENT_ERROR_CODES = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHORIZED',
   402: 'PAYMENT_REQUIRED',
@@ -213,7 +214,7 @@ const CLIENT_ERROR_CODES = {
  * @internal The RFC 9209 registry of proxy error types: a mapper's `proxyError` must be one of them.
  * A `Record` over the union, so the compiler keeps it complete.
  */
-const PROXY_ERROR_TYPES: Readonly<Record<ProxyErrorType, true>> = nullPrototype({
+export const PROXY_ERROR_TYPES: Readonly<Record<ProxyErrorType, true>> = nullPrototype({
   dns_timeout: true,
   dns_error: true,
   destination_not_found: true,

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defineConventions } from './conventions.js';
 import type { ConventionsOptions } from './conventions.js';
+import { renderProblem } from './render.js';
 
 describe('defineConventions', () => {
   afterEach(() => {
@@ -44,7 +45,8 @@ describe('defineConventions', () => {
     ['a bad mode', { mode: 'prod' as 'production' }, /`mode` must be "production" or "development"/],
     ['a relative type base', { typeBase: '/errors/' }, /`typeBase` must be an absolute URI/],
     ['a header name with a space', { requestIdHeader: 'x request id' }, /`requestIdHeader`/],
-    ['an upper-case header name', { requestIdHeader: 'X-Request-Id' }, /`requestIdHeader`/],
+    ['an empty header name', { requestIdHeader: '' }, /`requestIdHeader`/],
+    ['a header name with a colon', { requestIdHeader: 'X-Request-Id:' }, /`requestIdHeader`/],
     ['a global pattern', { requestIdPattern: /a/g }, /`requestIdPattern`/],
     ['a negative Retry-After', { defaultRetryAfter: -1 }, /`defaultRetryAfter`/],
     ['a fractional Retry-After', { maxRetryAfter: 1.5 }, /`maxRetryAfter`/],
@@ -53,6 +55,13 @@ describe('defineConventions', () => {
     ['a non-function hook', { onError: 'console' as unknown as false }, /`onError` must be a function or false/],
     ['a non-function mapper', { mappers: [42 as unknown as () => undefined] }, /`mappers`/],
   ];
+
+  it.each(['X-Request-ID', 'X-Request-Id', 'x-request-id'])('takes the header name %s in any case and keeps it in lower case', (name) => {
+    const conventions = defineConventions({ requestIdHeader: name, onError: false });
+    expect(conventions.requestIdHeader).toBe('x-request-id');
+    const problem = renderProblem(new Error('x'), { method: 'GET', url: '/', headers: { 'x-request-id': 'given-1' } }, conventions);
+    expect(problem.headers['x-request-id']).toBe('given-1');
+  });
 
   it.each(bad)('rejects %s at start-up', (_name, options, message) => {
     expect(() => defineConventions(options)).toThrow(TypeError);

@@ -16,7 +16,7 @@ export interface ConventionsOptions {
   readonly mode?: Mode | undefined;
   /** Prefix of every problem `type` URI. Default `urn:gateway-errors:`, giving `urn:gateway-errors:upstream-timeout`. */
   readonly typeBase?: string | undefined;
-  /** Lower-case header that carries the request ID in and out. Default `x-request-id`. */
+  /** Header that carries the request ID in and out, in any case (kept in lower case). Default `x-request-id`. */
   readonly requestIdHeader?: string | undefined;
   /** Reuse a valid incoming request ID. Default `true`. */
   readonly trustIncomingRequestId?: boolean | undefined;
@@ -151,8 +151,9 @@ export function defineConventions(input: ConventionsOptions = {}): Conventions {
   if (typeof typeBase !== 'string' || !/^[a-z][a-z0-9+.-]*:[\x21-\x7e]*$/i.test(typeBase)) {
     fail('typeBase', 'an absolute URI such as "https://errors.example.com/"', typeBase);
   }
-  if (typeof requestIdHeader !== 'string' || !/^[a-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(requestIdHeader)) {
-    fail('requestIdHeader', 'a lower-case header name', requestIdHeader);
+  // Header names are case-insensitive: `X-Request-ID` is the same header, kept in lower case.
+  if (typeof requestIdHeader !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/.test(requestIdHeader)) {
+    fail('requestIdHeader', 'a header name such as "x-request-id"', requestIdHeader);
   }
   if (typeof trustIncomingRequestId !== 'boolean') fail('trustIncomingRequestId', 'a boolean', trustIncomingRequestId);
   if (!(requestIdPattern instanceof RegExp) || requestIdPattern.global || requestIdPattern.sticky) {
@@ -187,7 +188,7 @@ export function defineConventions(input: ConventionsOptions = {}): Conventions {
   const conventions: Conventions = Object.freeze({
     mode,
     typeBase,
-    requestIdHeader,
+    requestIdHeader: requestIdHeader.toLowerCase(),
     trustIncomingRequestId,
     requestIdPattern,
     generateRequestId,

@@ -44,3 +44,13 @@ export type { RequestIdStash } from './request-stash.js';
 export { parseRetryAfter } from './retry-after.js';
 export { applyProblem, STALE_HEADERS } from './sink.js';
 export type { ProblemSink, ResponseState } from './sink.js';
+export { PROBLEM_SCHEMA, problemResponses, problemSchema } from './openapi.js';
+export type {
+  JsonSchema,
+  OpenApiExample,
+  OpenApiHeader,
+  OpenApiResponse,
+  OpenApiVersion,
+  ProblemResponsesOptions,
+  ProblemResponseStatus,
+} from './openapi.js';

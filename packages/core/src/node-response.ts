@@ -15,6 +15,8 @@ export interface NodeResponseLike {
   getHeaderNames(): string[];
   removeHeader(name: string): void;
   setHeader(name: string, value: string): unknown;
+  /** A header set so far: the problem's `Vary` is added to the response's own. */
+  getHeader?(name: string): unknown;
   end(chunk?: string): unknown;
   /** Cuts the connection of a response that started; without it, such a response is left as it is. */
   destroy?(): unknown;
@@ -23,7 +25,7 @@ export interface NodeResponseLike {
 /**
  * Writes a problem onto a Node.js-style response with the core's one policy
  * ({@link applyProblem}): drops the headers that described the abandoned
- * response, keeps the rest (CORS, HSTS, `Vary`), sets the problem's status,
+ * response, keeps the rest (CORS, HSTS), adds `Accept` to `Vary`, sets the problem's status,
  * headers and body. A response that already started is cut off (destroyed);
  * one that ended, or whose client is gone, is left alone. Returns `false` in
  * both cases, having written nothing.
@@ -56,6 +58,10 @@ class NodeSink implements ProblemSink {
 
   setHeader(name: string, value: string): void {
     this.res.setHeader(name, value);
+  }
+
+  getHeader(name: string): unknown {
+    return this.res.getHeader?.(name);
   }
 
   end(status: number, body: string | null): void {

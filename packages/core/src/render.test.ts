@@ -141,12 +141,13 @@ describe('renderProblem: body', () => {
 });
 
 describe('renderProblem: headers', () => {
-  it('sets content type, no-store, nosniff, the request ID and Proxy-Status', () => {
+  it('sets content type, no-store, nosniff, Vary: Accept, the request ID and Proxy-Status', () => {
     const problem = renderProblem(errno('ECONNREFUSED'), { url: '/', headers: { 'x-request-id': 'req-2' } }, production);
     expect(problem.headers).toEqual({
       'content-type': 'application/problem+json; charset=utf-8',
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
+      vary: 'Accept',
       'x-request-id': 'req-2',
       'proxy-status': 'gateway-errors; error=connection_refused',
     });

@@ -211,6 +211,8 @@ function build(error: unknown, classification: Classification, context: BuildCon
     'content-type': CONTENT_TYPES[format],
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
+    // The form (JSON, HTML, text) was chosen by the Accept header (RFC 9110 §12.5.5).
+    vary: 'Accept',
     [config.requestIdHeader]: requestId,
   };
   if (classification.retryAfter !== undefined && (status === 503 || status === 429 || status === 502 || status === 504)) {
@@ -234,7 +236,8 @@ function build(error: unknown, classification: Classification, context: BuildCon
 /** Slugs of the codes seen so far: a handful in practice, bounded all the same. */
 const SLUGS = new Map<string, string>();
 
-function typeFor(code: string, status: number, typeBase: string): string {
+/** @internal The `type` member of a problem with this code and status. */
+export function typeFor(code: string, status: number, typeBase: string): string {
   if (CODE_INFO[code] !== undefined) {
     let slug = SLUGS.get(code);
     if (slug === undefined) {

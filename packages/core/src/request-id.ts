@@ -9,7 +9,7 @@ const HEADER_SAFE = /^[\x21-\x7e]{1,1024}$/;
 
 /** Options of {@link resolveRequestId}. */
 export interface RequestIdOptions {
-  /** Lower-case name of the header that carries the ID. Default `x-request-id`. */
+  /** Name of the header that carries the ID, in any case. Default `x-request-id`. */
   readonly requestIdHeader?: string | undefined;
   /** Accept an incoming ID that matches the pattern. Default `true`; `false` always generates. */
   readonly trustIncomingRequestId?: boolean | undefined;
@@ -32,7 +32,9 @@ export interface RequestIdOptions {
  */
 export function resolveRequestId(headers: HeadersLike | null | undefined, options?: RequestIdOptions): string {
   if (options?.trustIncomingRequestId !== false) {
-    const incoming = readHeader(headers, options?.requestIdHeader ?? 'x-request-id');
+    const name = options?.requestIdHeader;
+    // Node.js and Web headers hold names in lower case; `defineConventions` already lowered it.
+    const incoming = readHeader(headers, typeof name === 'string' ? name.toLowerCase() : 'x-request-id');
     if (typeof incoming === 'string' && isValidRequestId(incoming, options?.requestIdPattern)) return incoming;
   }
   return generateRequestId(options?.generateRequestId, options?.requestIdPattern);

@@ -19,6 +19,7 @@ function headersSink(state: ResponseState, init: Record<string, string> = {}): P
     headerNames: () => headers.keys(),
     removeHeader: (name) => headers.delete(name),
     setHeader: (name, value) => headers.set(name, value),
+    getHeader: (name) => headers.get(name),
     end: (status, body) => void calls.push(`end ${status} ${body === null ? 'null' : 'body'}`),
     abort: () => void calls.push('abort'),
   };
@@ -37,8 +38,37 @@ describe('applyProblem', () => {
   it('drops every stale header, keeps the rest and sets the problem over them', () => {
     const sink = headersSink('open', { etag: '"v1"', 'content-length': '9', 'content-type': 'text/csv', 'access-control-allow-origin': '*', 'last-modified': 'x', vary: 'Origin' });
     expect(applyProblem(sink, problem)).toBe(true);
-    expect(Object.fromEntries(sink.headers)).toEqual({ ...problem.headers, 'access-control-allow-origin': '*', vary: 'Origin' });
+    expect(Object.fromEntries(sink.headers)).toEqual({ ...problem.headers, 'access-control-allow-origin': '*', vary: 'Origin, Accept' });
     expect(sink.calls).toEqual(['end 502 body']);
+  });
+
+  it.each([
+    [undefined, 'Accept'],
+    ['', 'Accept'],
+    ['Origin', 'Origin, Accept'],
+    ['origin, accept', 'origin, accept'],
+    ['Accept-Encoding', 'Accept-Encoding, Accept'],
+    ['Origin, *', '*'],
+    [['Origin', 'Accept-Encoding'], 'Origin, Accept-Encoding, Accept'],
+    [`Origin${', X'.repeat(600)}`, 'Accept'],
+    [42, 'Accept'],
+  ])('adds Accept to the Vary %j of the response once: %s', (before, after) => {
+    const sink = headersSink('open');
+    sink.getHeader = () => before;
+    applyProblem(sink, problem);
+    expect(sink.headers.get('vary')).toBe(after);
+  });
+
+  it('sets Vary: Accept through a sink that cannot read headers, or whose getter throws', () => {
+    const { getHeader: _getHeader, ...blind } = headersSink('open', { vary: 'Origin' });
+    applyProblem(blind, problem);
+    expect(blind.headers.get('vary')).toBe('Accept');
+    const throwing = headersSink('open', { vary: 'Origin' });
+    throwing.getHeader = () => {
+      throw new Error('no');
+    };
+    applyProblem(throwing, problem);
+    expect(throwing.headers.get('vary')).toBe('Accept');
   });
 
   it('cuts off a response that started, and writes nothing', () => {

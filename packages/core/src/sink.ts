@@ -61,6 +61,11 @@ export interface ProblemSink {
   headerNames(): Iterable<string>;
   removeHeader(name: string): void;
   setHeader(name: string, value: string): void;
+  /**
+   * The value of a header set so far. With it, the problem's `Vary` is added to the response's own
+   * (`Vary: Origin` from CORS stays); without it, the problem's replaces it.
+   */
+  getHeader?(name: string): unknown;
   /** Sends the status and the body (`null`: none, for HEAD), ending the response. */
   end(status: number, body: string | null): void;
   /** Cuts the connection of a response that started. */
@@ -89,7 +94,25 @@ export function applyProblem(sink: ProblemSink, problem: Problem): boolean {
   for (const name of sink.headerNames()) if (STALE.has(name)) (stale ??= []).push(name);
   if (stale !== undefined) for (const name of stale) sink.removeHeader(name);
   const { headers } = problem;
-  for (const name in headers) sink.setHeader(name, headers[name]!);
+  for (const name in headers) sink.setHeader(name, name === 'vary' ? varyOf(sink, headers[name]!) : headers[name]!);
   sink.end(problem.status, problem.body);
   return true;
+}
+
+const MAX_VARY = 1024;
+
+/** The response's `Vary` with the problem's field names added (once, in any case); `*` stays `*`. */
+function varyOf(sink: ProblemSink, vary: string): string {
+  let existing: unknown;
+  try {
+    existing = sink.getHeader?.('vary');
+  } catch {
+    return vary;
+  }
+  const current = Array.isArray(existing) ? existing.filter((item) => typeof item === 'string').join(', ') : existing;
+  if (typeof current !== 'string' || current.trim() === '' || current.length > MAX_VARY) return vary;
+  const fields = current.split(',').map((field) => field.trim().toLowerCase());
+  if (fields.includes('*')) return '*';
+  const missing = vary.split(', ').filter((field) => !fields.includes(field.toLowerCase()));
+  return missing.length === 0 ? current : `${current}, ${missing.join(', ')}`;
 }

@@ -10,6 +10,9 @@ import { runWithHop } from '@gateway-errors/core/node';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
 export type { Conventions, ConventionsOptions } from '@gateway-errors/core';
+// The contract of the answers, for a hand-written or generated OpenAPI document.
+export { PROBLEM_SCHEMA, problemResponses, problemSchema } from '@gateway-errors/core';
+export type { OpenApiResponse, OpenApiVersion, ProblemResponsesOptions, ProblemResponseStatus } from '@gateway-errors/core';
 export { proxyProblems } from './proxy.js';
 export type {
   ProxyOptionsLike,

@@ -12,6 +12,19 @@ import fp from 'fastify-plugin';
 export type { Conventions, ConventionsOptions, Hop } from '@gateway-errors/core';
 export { proxyReplyOptions, requestHop } from './proxy.js';
 export type { ProxyReplyOptions, ProxyReplyOptionsInit } from './proxy.js';
+export { problemResponseSchemas } from './openapi.js';
+export type { ProblemResponseSchema, ProblemResponseSchemasOptions } from './openapi.js';
+// The problem schema and OpenAPI responses of the core, so an application imports from one package.
+export { PROBLEM_SCHEMA, problemResponses, problemSchema } from '@gateway-errors/core';
+export type {
+  JsonSchema,
+  OpenApiExample,
+  OpenApiHeader,
+  OpenApiResponse,
+  OpenApiVersion,
+  ProblemResponsesOptions,
+  ProblemResponseStatus,
+} from '@gateway-errors/core';
 
 /** Options of the plugin: the shared conventions. */
 export type GatewayErrorsOptions = Conventions | ConventionsOptions;
@@ -66,6 +79,9 @@ export function errorHandler(
   };
 }
 
+/** The serializer of an answer the core serialized. */
+const asIs = (body: string): string => body;
+
 /** A Fastify reply as the core writes onto it. */
 function replySink(reply: FastifyReply): ProblemSink {
   const { raw } = reply;
@@ -75,7 +91,10 @@ function replySink(reply: FastifyReply): ProblemSink {
     headerNames: () => Object.keys(reply.getHeaders()),
     removeHeader: (name) => void reply.removeHeader(name),
     setHeader: (name, value) => void reply.header(name, value),
-    end: (status, body) => void (body === null ? reply.code(status).send() : reply.code(status).send(body)),
+    getHeader: (name) => reply.getHeader(name),
+    // The body is serialized already: Fastify passes a string on untouched (no response schema applies to
+    // it) unless the route set a serializer of its own with `reply.serializer()`, which must not encode it again.
+    end: (status, body) => void (body === null ? reply.code(status).send() : reply.code(status).serializer(asIs).send(body)),
     // As Fastify's own handler does: the client sees a failed response instead of waiting for the rest.
     abort: () => void raw.destroy(),
   };

@@ -4,8 +4,11 @@ import * as adapter from './index.js';
 it('pins the public API', () => {
   expect(Object.keys(adapter).sort()).toMatchInlineSnapshot(`
     [
+      "PROBLEM_SCHEMA",
       "gatewayErrors",
       "notFound",
+      "problemResponses",
+      "problemSchema",
       "proxyUpstream",
       "requestHop",
       "requestId",

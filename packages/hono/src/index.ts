@@ -1,8 +1,9 @@
 /**
  * @module
  * Hono adapter of gateway-errors: a request-ID middleware, an `onError`
- * handler, a not-found handler and `proxy()` with a deadline. Web APIs only:
- * it runs wherever Hono runs (Node.js, Bun, Deno, Cloudflare Workers).
+ * handler, a not-found handler, `proxy()` with a deadline, and the problem
+ * responses and schema for an OpenAPI document. Web APIs only: it runs
+ * wherever Hono runs (Node.js, Bun, Deno, Cloudflare Workers).
  */
 import { defineConventions, ROUTE_NOT_FOUND } from '@gateway-errors/core';
 import type { Conventions, ConventionsOptions } from '@gateway-errors/core';
@@ -11,6 +12,16 @@ import { requestIdMiddleware, respond } from './middleware.js';
 import type { RequestIdEnv } from './middleware.js';
 
 export { requestHop } from './context.js';
+export { PROBLEM_SCHEMA, problemResponses, problemSchema } from './openapi.js';
+export type {
+  JsonSchema,
+  OpenApiExample,
+  OpenApiHeader,
+  OpenApiResponse,
+  OpenApiVersion,
+  ProblemResponsesOptions,
+  ProblemResponseStatus,
+} from './openapi.js';
 export { proxyUpstream } from './proxy.js';
 export type { ProxyInit, ProxyUpstreamInit } from './proxy.js';
 export type { Conventions, ConventionsOptions, Hop } from '@gateway-errors/core';

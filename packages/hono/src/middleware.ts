@@ -108,6 +108,7 @@ function headersSink(headers: Headers): ProblemSink {
     headerNames: () => headers.keys(),
     removeHeader: (name) => headers.delete(name),
     setHeader: (name, value) => headers.set(name, value),
+    getHeader: (name) => headers.get(name),
     end() {},
     abort() {},
   };

@@ -44,6 +44,7 @@ type RawRequest = { headers: Record<string, string | string[] | undefined> } & R
 type FastifyReplyLike = {
   raw: unknown;
   getHeaders(): Record<string, unknown>;
+  getHeader?(name: string): unknown;
   removeHeader(name: string): unknown;
 };
 
@@ -129,6 +130,7 @@ export class GatewayExceptionFilter implements ExceptionFilter {
       headerNames: () => Object.keys(reply.getHeaders()),
       removeHeader: (name) => void reply.removeHeader(name),
       setHeader: (name, value) => void adapter.setHeader(reply, name, value),
+      getHeader: (name) => reply.getHeader?.(name),
       end: (status, body) => void adapter.reply(reply, body ?? undefined, status),
       abort: () => void raw.destroy?.(),
     };
