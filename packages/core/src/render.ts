@@ -14,7 +14,7 @@ import type { ErrorReport, LoggerLike } from './log.js';
 import { CONTENT_TYPES, negotiate } from './negotiate.js';
 import { keep } from './own.js';
 import { isValidRequestId, resolveRequestId } from './request-id.js';
-import { serialize } from './serialize.js';
+import { HTML_CSP, serialize } from './serialize.js';
 
 // Its home is log.ts; classify.property.test.ts still imports it from here.
 
@@ -222,7 +222,8 @@ function build(error: unknown, classification: Classification, context: BuildCon
     const value = proxyStatus(classification, config, development ? body.debug : undefined);
     if (value !== undefined) headers['proxy-status'] = value;
   }
-  if (format === 'html') headers['content-security-policy'] = "default-src 'none'";
+  // Nothing may load or run; the page's one style sheet is allowed by its hash.
+  if (format === 'html') headers['content-security-policy'] = HTML_CSP;
   return {
     status,
     headers,

@@ -5,6 +5,7 @@ it('pins the public API', () => {
   expect(Object.keys(adapter).sort()).toMatchInlineSnapshot(`
     [
       "PROBLEM_SCHEMA",
+      "asyncHandler",
       "gatewayErrors",
       "notFound",
       "problemResponses",

@@ -8,7 +8,8 @@ import { pino } from 'pino';
 import { pinoHttp } from 'pino-http';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { gatewayErrors, requestId } from './index.js';
+import { refusedPort } from '@gateway-errors/fault-servers';
+import { asyncHandler, gatewayErrors, requestId } from './index.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432'), { code: 'ECONNREFUSED' });
@@ -39,11 +40,40 @@ describe.each(versions)('%s', (_name, express) => {
     expect(JSON.parse(valid.text)).toMatchObject({ requestId: 'abc-123', code: 'UPSTREAM_UNREACHABLE' });
   });
 
+  it('asyncHandler() passes a real rejected fetch, a throw and an empty rejection to the error handler', async () => {
+    const port = await refusedPort();
+    const app = express();
+    app.use(requestId({ onError: false }));
+    app.get(
+      '/fetch',
+      asyncHandler(async (_req, res) => {
+        res.json(await (await fetch(`http://127.0.0.1:${port}/orders/7`)).json());
+      }),
+    );
+    app.get(
+      '/throw',
+      asyncHandler(() => {
+        throw refused();
+      }),
+    );
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the hostile case under test
+    app.get('/empty', asyncHandler(() => Promise.reject()));
+    app.get('/ok', asyncHandler(async (req, res) => void res.json({ id: req.id })));
+    app.use(gatewayErrors({ onError: false }));
+    for (const [path, code] of [['/fetch', 'UPSTREAM_UNREACHABLE'], ['/throw', 'UPSTREAM_UNREACHABLE'], ['/empty', 'INTERNAL_ERROR']] as const) {
+      const response = await request(app).get(path).set('x-request-id', 'r-1');
+      expect(response.status, path).toBe(code === 'INTERNAL_ERROR' ? 500 : 502);
+      expect(JSON.parse(response.text)).toMatchObject({ code, requestId: 'r-1' });
+      expect(response.text).not.toContain(String(port));
+    }
+    expect((await request(app).get('/ok').set('x-request-id', 'r-2')).body).toEqual({ id: 'r-2' });
+  });
+
   it('requestId() sets the header on every response and exposes the ID', async () => {
     const app = express();
     app.use(requestId());
     app.get('/ok', (req, res) => {
-      res.json({ id: (req as Request & { id?: string }).id, local: res.locals['requestId'] });
+      res.json({ id: req.id, local: res.locals['requestId'] });
     });
     const response = await request(app).get('/ok').set('x-request-id', 'req-7');
     expect(response.headers['x-request-id']).toBe('req-7');

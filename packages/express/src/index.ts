@@ -24,6 +24,20 @@ export type {
   UpstreamErrorAnswers,
 } from './proxy.js';
 
+declare global {
+  // Express's own way to type what middleware adds to a request.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /**
+       * The request ID, set by `requestId()` (the first middleware): the incoming one when valid, else a
+       * new one. With pino-http's types loaded, its `id` type wins.
+       */
+      id: string;
+    }
+  }
+}
+
 /**
  * First middleware of the app: validates the incoming request ID (or makes
  * one), sets it on the response header, and exposes it as `req.id` and
@@ -41,7 +55,7 @@ export function requestId(conventions?: Conventions | ConventionsOptions): Reque
   const header = config.requestIdHeader;
   return function requestId(req, res, next) {
     const id = resolveRequestId(req.headers, config);
-    (req as Request & { id?: unknown }).id = id;
+    req.id = id;
     res.locals['requestId'] = id;
     res.setHeader(header, id);
     runWithHop(hopOf(req.headers, id, config), next);
@@ -97,5 +111,36 @@ function view(req: Request & { log?: LoggerLike }, res: Response): ProblemReques
     headers: req.headers,
     id: typeof known === 'string' ? known : undefined,
     logger: req.log,
+  };
+}
+
+/**
+ * An async route (or middleware) whose rejection is passed to `next(error)`, so it reaches
+ * `gatewayErrors()`. Express 4 does not do it: a rejected promise there is an unhandled rejection,
+ * which ends the process. Express 5 does; the wrapper then changes nothing.
+ *
+ * @example
+ * ```ts
+ * app.get('/orders/:id', asyncHandler(async (req, res) => {
+ *   res.json(await (await fetchUpstream('orders', `${ORDERS_URL}/orders/${req.params.id}`)).json());
+ * }));
+ * ```
+ */
+export function asyncHandler<R extends Request = Request, S extends Response = Response>(
+  handler: (req: R, res: S, next: NextFunction) => unknown,
+): (req: R, res: S, next: NextFunction) => void {
+  if (typeof handler !== 'function') throw new TypeError('asyncHandler: handler must be a function');
+  return (req, res, next) => {
+    let result: unknown;
+    try {
+      result = handler(req, res, next);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
+      // A rejection with nothing (`reject()`) is still a failure: Express would take `next(undefined)` for "go on".
+      (result as PromiseLike<unknown>).then(undefined, (error: unknown) => next(error ?? new Error('The route rejected without a reason.')));
+    }
   };
 }
