@@ -72,6 +72,9 @@ export class RequestIdMiddleware implements NestMiddleware {
   }
 }
 
+/** The conventions of each app, by its `HttpAdapterHost` (one per app): those a filter was given first. */
+const APP_CONVENTIONS = new WeakMap<object, Conventions>();
+
 /**
  * The exception filter: answers every HTTP error with the core's problem
  * response through the platform's `HttpAdapterHost`. Contexts that are not
@@ -86,7 +89,7 @@ export class RequestIdMiddleware implements NestMiddleware {
  */
 @Catch()
 export class GatewayExceptionFilter implements ExceptionFilter {
-  private readonly conventions: Conventions;
+  private resolved: Conventions | undefined;
   /** Nest's Logger: each 5xx once, the core's log record (request ID, code, upstream, the masked error with its causes and stack). */
   private readonly logger: LoggerLike = nestLogger(new Logger('GatewayErrors'));
 
@@ -94,7 +97,19 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Optional() @Inject(GATEWAY_ERRORS_CONVENTIONS) conventions?: Conventions | ConventionsOptions,
   ) {
-    this.conventions = defineConventions(conventions);
+    if (conventions !== undefined) {
+      this.resolved = defineConventions(conventions);
+      // The app's conventions: a filter Nest makes for `@UseFilters(GatewayExceptionFilter)` without the
+      // module finds them here, so a controller's filter never answers with other conventions than the app's.
+      if (typeof adapterHost === 'object' && adapterHost !== null && !APP_CONVENTIONS.has(adapterHost)) {
+        APP_CONVENTIONS.set(adapterHost, this.resolved);
+      }
+    }
+  }
+
+  /** Given, else the app's (the module's, or those of the filter made with them), else the defaults. Read when the first error comes. */
+  private get conventions(): Conventions {
+    return (this.resolved ??= APP_CONVENTIONS.get(this.adapterHost) ?? defineConventions(undefined));
   }
 
   catch(exception: unknown, host: ArgumentsHost): void | Error | Observable<never> {
