@@ -56,7 +56,6 @@ describe.each(versions)('%s', (_name, express) => {
         throw refused();
       }),
     );
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the hostile case under test
     app.get('/empty', asyncHandler(() => Promise.reject()));
     app.get('/ok', asyncHandler(async (req, res) => void res.json({ id: req.id })));
     app.use(gatewayErrors({ onError: false }));
