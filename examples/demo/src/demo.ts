@@ -5,7 +5,9 @@
  * gateway, and its bare twin — the same proxy library with the same deadline, without gateway-errors.
  * Every failure goes through both with `fetch`, and one table shows what a client gets from each; a
  * second shows how a client with `fetchWithRetry` fares against the Express gateway, as a GET and as a
- * POST; a third shows what each example gateway counted, scraped from its `/metrics`.
+ * POST; a third shows what each example gateway counted, scraped from its `/metrics`. Last, one failure
+ * up close: the upstream's 500 with a SQL error, a password and a host in its body, what the bare twin
+ * passes on, what production and development answer, and the log record the gateway writes for it.
  *
  *   pnpm demo           run once, print the table, exit non-zero if any "with gateway-errors" cell is unexpected
  *   pnpm demo --serve   keep everything running and print URLs to try with curl or a browser
@@ -21,10 +23,12 @@ import { createApp as createHono } from '@gateway-errors-examples/hono-gateway';
 import { createApp as createNest } from '@gateway-errors-examples/nest-gateway';
 import { decideRetry, fetchWithRetry, parseProblem, retryAfterMs } from '@gateway-errors/client';
 import type { RetryReason } from '@gateway-errors/client';
+import { maskSecrets, toLogEntry } from '@gateway-errors/core';
 import type { ErrorReport } from '@gateway-errors/core';
 import { selfSignedCertificate } from '@gateway-errors/fault-servers';
 import { serve } from '@hono/node-server';
 import { bareExpress, bareFastify, bareHono, bareNest, nestServer } from './bare.js';
+import { bold, dim, green, heading, readableJson, red, sideBySide, table, wrap, wrapAll, yellow } from './terminal.js';
 
 /** The deadline of every proxied call, with and without gateway-errors. */
 const DEADLINE_MS = 1000;
@@ -101,13 +105,6 @@ interface Answer {
 }
 
 const serveMode = process.argv.includes('--serve');
-const colour = process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined && process.env['TERM'] !== 'dumb';
-const paint = (code: number) => (text: string) => (colour ? `\u001b[${code}m${text}\u001b[0m` : text);
-const green = paint(32);
-const red = paint(31);
-const yellow = paint(33);
-const dim = paint(2);
-const bold = paint(1);
 
 async function listening(server: Server): Promise<string> {
   if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
@@ -323,16 +320,28 @@ function idCell(answer: Answer, id: string | undefined, bare: boolean): string {
   return answer.requestId === id ? (answer.upstreamGot === id ? 'kept, fwd' : 'kept') : red('changed');
 }
 
+/** A content type in a word: `json`, `text`, `html`; the media type itself for any other. */
 function shortType(contentType: string): string {
   const type = contentType.split(';')[0]!.trim();
   if (type === '') return 'no type';
-  return type.replace(/^application\//, '').replace(/^text\//, 'text/');
+  return { 'application/json': 'json', 'text/plain': 'text', 'text/html': 'html' }[type] ?? type;
 }
 
-function excerpt(text: string, max = 42): string {
+/**
+ * A body on one line, at most `max` characters: its start, or when it shows one of the secrets,
+ * the stretch around the first of them, so that the cell shows what leaked.
+ */
+function excerpt(text: string, max = 32): string {
   const line = text.replace(/\s+/g, ' ').trim();
   if (line === '') return '(empty)';
-  return JSON.stringify(line.length > max ? `${line.slice(0, max - 1)}…` : line);
+  if (line.length <= max) return line;
+  const secret = SECRETS.map((text) => ({ text, at: line.indexOf(text) }))
+    .filter(({ at }) => at !== -1)
+    .sort((a, b) => a.at - b.at)[0];
+  if (secret === undefined || secret.at + secret.text.length < max) return `${line.slice(0, max - 1)}…`;
+  const start = secret.at - 12;
+  if (line.length - start < max) return `…${line.slice(line.length - max + 1)}`;
+  return `…${line.slice(start, start + max - 2)}…`;
 }
 
 function bareCell(answer: Answer): string {
@@ -340,7 +349,7 @@ function bareCell(answer: Answer): string {
   const head = `${answer.status} ${shortType(answer.contentType)}`;
   if (answer.cut) return `${head}, ${red('cut mid-body')}`;
   const leaks = SECRETS.some((secret) => answer.body.includes(secret));
-  const text = `${head} ${excerpt(answer.body)}`;
+  const text = `${head} ${dim(excerpt(answer.body))}`;
   return leaks ? `${text} ${red('leak')}` : text;
 }
 
@@ -349,25 +358,6 @@ function gatewayCell(answer: Answer, ok: boolean): string {
   if (answer.status === 0) return paintStatus('no answer');
   if (answer.cut) return paintStatus(`${answer.status}, cut mid-body`);
   return `${paintStatus(String(answer.status))} ${answer.code === '' ? dim(shortType(answer.contentType)) : answer.code}`;
-}
-
-function table(rows: (string[] | string)[], header: string[]): string {
-  // eslint-disable-next-line no-control-regex -- colour codes take no room on screen
-  const width = (text: string) => text.replace(/\u001b\[\d+m/g, '').length;
-  const cells = rows.filter((row): row is string[] => Array.isArray(row));
-  const widths = header.map((title, column) => Math.max(width(title), ...cells.map((row) => width(row[column] ?? ''))));
-  const line = (values: string[]) => values.map((cell, column) => cell + ' '.repeat(widths[column]! - width(cell))).join('  ').trimEnd();
-  return [bold(line(header)), dim(widths.map((w) => '─'.repeat(w)).join('  ')), ...rows.map((row) => (Array.isArray(row) ? line(row) : row))].join('\n');
-}
-
-function sideBySide(left: string, right: string, titles: [string, string]): string {
-  const columns = Math.max(40, Math.floor(((process.stdout.columns ?? 160) - 4) / 2));
-  const fit = (text: string) => (text.length > columns ? `${text.slice(0, columns - 1)}…` : text.padEnd(columns));
-  const a = left.split('\n');
-  const b = right.split('\n');
-  const out = [bold(`${fit(titles[0])}    ${titles[1]}`)];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) out.push(`${fit(a[i] ?? '')}    ${(b[i] ?? '').slice(0, columns)}`);
-  return out.join('\n');
 }
 
 /** One request through `fetchWithRetry`: the attempts it made, its waits, and why it stopped. */
@@ -473,8 +463,86 @@ async function quietly<T>(fn: () => Promise<T>): Promise<{ result: T; silenced: 
   }
 }
 
+/** The scenario shown up close: the upstream's 500, whose body holds a SQL error, a password and a host. */
+const UP_CLOSE = SCENARIOS.findIndex((scenario) => scenario.path === '/orders/500');
+
+/**
+ * One failure up close, through the Express stack: the upstream's own answer, what the bare twin passes
+ * on, what production and development answer side by side, and the log record of the production answer.
+ * Returns what went wrong: a secret in an answer or the log, or no log record.
+ */
+async function upClose({ stacks, developmentUrl, upstream, bare, reports }: { stacks: readonly Stack[]; developmentUrl: string; upstream: string; bare: Answer; reports: readonly ErrorReport[] }): Promise<string[]> {
+  const failures: string[] = [];
+  const own = await fetch(`${upstream}/500`);
+  const ownBody = await own.text();
+  const headers = { 'x-request-id': UP_CLOSE_ID };
+  const production = await fetch(`${stacks[0]!.gateway.url}/orders/500`, { headers });
+  const productionBody: unknown = await production.json();
+  const development = await fetch(`${developmentUrl}/orders/500`, { headers });
+  const developmentBody: unknown = await development.json();
+  const report = reports.find((candidate) => candidate.requestId === UP_CLOSE_ID);
+
+  const indent = (text: string) => wrap(`  ${text}`).join('\n');
+  console.log(heading(`One failure up close: ${SCENARIOS[UP_CLOSE]!.name}, through the ${stacks[0]!.name} stack`));
+  console.log(`The upstream answered ${own.status} ${mediaType(own)}:`);
+  console.log(indent(ownBody));
+  const same = bare.body === ownBody ? ', the same body, as is' : '';
+  console.log(`Without gateway-errors, the client gets ${bare.status} ${bare.contentType.split(';')[0] || 'with no content type'}${same}:`);
+  console.log(indent(bare.body === '' ? '(empty)' : bare.body));
+  console.log(`\nWith gateway-errors, in production and in development mode ${dim('(an Express gateway of its own)')}:\n`);
+  console.log(
+    sideBySide(JSON.stringify(productionBody, null, 2), JSON.stringify(developmentBody, null, 2), [
+      `production: ${production.status} ${mediaType(production)}`,
+      `development: ${development.status} ${mediaType(development)}`,
+    ]),
+  );
+  const shown = { production: JSON.stringify(productionBody), development: JSON.stringify(developmentBody), 'log record': report === undefined ? '' : JSON.stringify(toLogEntry(report)) };
+  // The development answer and the log show the error's stack and where it came from, never the upstream's secrets.
+  for (const [where, text] of Object.entries(shown)) {
+    const leak = (where === 'production' ? SECRETS : SECRETS.filter((secret) => secret !== '127.0.0.1')).find((secret) => text.includes(secret));
+    if (leak !== undefined) failures.push(`up close: the ${where} shows "${leak}"`);
+  }
+  console.log(
+    dim(
+      wrapAll(
+        `\nNeither answer holds the upstream's body: the gateway reads only its status, so the SQL error, the password and the host stay out of answers and logs. ` +
+          `Development answers and log records show an error's own texts masked; had that body been in an error's message, they would show:`,
+      ),
+    ),
+  );
+  console.log(dim(indent(maskSecrets(ownBody))));
+
+  if (report === undefined) {
+    failures.push(`up close: no log record for request ID ${UP_CLOSE_ID}`);
+    return failures;
+  }
+  console.log(
+    heading(
+      'The log record of the production answer',
+      "The gateway writes one for every 5xx: by default a JSON line on stderr, or through the framework's logger. Indented here, its stack broken at each \\n.",
+    ),
+  );
+  console.log(wrapAll(readableJson(toLogEntry(report))));
+  return failures;
+}
+
+/** An answer's media type, without its parameters. */
+function mediaType(response: Response): string {
+  return response.headers.get('content-type')?.split(';')[0] || 'with no content type';
+}
+
+/** The request ID of the failure shown up close, so that its log record can be found among the reports. */
+const UP_CLOSE_ID = 'demo-up-close';
+
 async function main(): Promise<number> {
   const started = performance.now();
+  console.log(
+    wrapAll(
+      'Starting on 127.0.0.1 (free ports): a chaos upstream and, for Express, Fastify, Hono and NestJS (on platform-express ' +
+        'and on platform-fastify), a gateway with gateway-errors and its bare twin without it. ' +
+        (serveMode ? 'They run until Ctrl+C.' : `Every failure goes through each; then all stop (a few seconds, ${RUN_LIMIT_MS / 1000} s at most).`),
+    ),
+  );
   const chaos = await startChaos(selfSignedCertificate());
   const reports: ErrorReport[] = [];
   const stacks = await startStacks(chaos.upstreams, reports);
@@ -494,7 +562,7 @@ async function main(): Promise<number> {
   };
 
   if (serveMode) {
-    console.log(bold('Chaos upstream'));
+    console.log(bold('\nChaos upstream'));
     console.log(`  orders     ${chaos.upstreams.orders}/{ok,hang,reset,cut,garbage,truncated,500,503,429,slow}`);
     console.log(`  inventory  ${chaos.upstreams.inventory} (refused)`);
     console.log(`  payments   ${chaos.upstreams.payments} (self-signed certificate)`);
@@ -540,6 +608,7 @@ async function main(): Promise<number> {
 
   const rows: (string[] | string)[] = [];
   const failures: string[] = [];
+  console.log(heading('What a client gets from each stack, without and with gateway-errors'));
   for (const [index, scenario] of SCENARIOS.entries()) {
     rows.push(`${bold(scenario.name)} ${dim(`— ${scenario.what}`)}`);
     for (const [column, stack] of stacks.entries()) {
@@ -549,7 +618,6 @@ async function main(): Promise<number> {
       if (wrong !== undefined) failures.push(`${scenario.name} × ${stack.name}: ${wrong}`);
       rows.push([
         `  ${stack.name}`,
-        dim(stack.proxy),
         bareCell(bare),
         idCell(bare, scenario.sendsId ? idOf(index, column, 'bare') : undefined, true),
         gatewayCell(gateway, wrong === undefined),
@@ -557,23 +625,35 @@ async function main(): Promise<number> {
         gateway.retryAfter,
         idCell(gateway, id, false),
         `${gateway.ms} ms`,
-        wrong === undefined ? green('✓') : red('✗'),
+        wrong === undefined ? green('✓') : red('✗ see below'),
       ]);
     }
   }
   console.log(
-    table(rows, ['stack', 'proxy library', 'without gateway-errors (bare twin)', 'ID', 'with gateway-errors', 'Proxy-Status error', 'Retry-After', 'ID', 'time', '']),
+    table(rows, ['stack', 'answer', 'ID', 'answer', 'Proxy-Status error', 'Retry-After', 'ID', 'time', 'check'], [
+      { title: '', span: 1 },
+      { title: 'without gateway-errors', span: 2 },
+      { title: 'with gateway-errors', span: 6 },
+    ]),
   );
+  const proxies = stacks.filter((stack, index) => stacks.findIndex((other) => other.proxy === stack.proxy) === index);
   console.log(
     dim(
-      `\nID: "kept" the client's request ID came back, "made" the gateway made one, "fwd" the upstream got the same one.` +
-        `\nBare twins: each library's defaults with the same ${DEADLINE_MS} ms deadline (proxyTimeout, undici timeouts, AbortSignal.timeout, axios timeout).` +
-        (silenced > 0 ? `\nThe bare Hono app's default error handler printed ${silenced} stack traces to stderr (hidden here).` : ''),
+      wrapAll(
+        `\nProxies: ${proxies.map((stack) => `${stack.name.replace(/ \(.*\)$/, '')} ${stack.proxy}`).join(', ')}. ` +
+          `Without gateway-errors: the same library wired as its documentation shows, with the same ${DEADLINE_MS} ms deadline (proxyTimeout, undici timeouts, AbortSignal.timeout, axios timeout), and the framework's own error handling.` +
+          `\nanswer: status, content type, and the body's start, or the stretch of it that shows a secret; leak: the body shows the upstream's address, the password or the database host.` +
+          `\nID: "kept" the client's request ID came back, "made" the gateway made one, "fwd" the upstream got the same one.` +
+          (silenced > 0 ? `\nThe bare Hono app's default error handler printed ${silenced} stack traces to stderr (hidden here).` : ''),
+      ),
     ),
   );
 
   console.log(
-    `\n${bold('What a client with fetchWithRetry gets')} ${dim('(@gateway-errors/client against the Express gateway: attempts, waits before each retry → last answer)')}\n`,
+    heading(
+      'What a client with fetchWithRetry gets',
+      '@gateway-errors/client against an Express gateway of its own, as a GET and as a POST: attempts, waits before each retry → last answer.',
+    ),
   );
   console.log(
     table(
@@ -583,27 +663,21 @@ async function main(): Promise<number> {
   );
   console.log(
     dim(
-      `\nLimits: ${RETRY.attempts} attempts, backoff with full jitter from ${RETRY.baseDelayMs} ms, a Retry-After up to ${inSeconds(RETRY.maxRetryAfterMs)} waited for, ${inSeconds(RETRY.budgetMs)} budget.` +
-        `\nThe gateway's problem says whether a retry is safe (retryable): a POST is retried only when the request never reached the upstream.`,
+      wrapAll(
+        `\nLimits: ${RETRY.attempts} attempts, backoff with full jitter from ${RETRY.baseDelayMs} ms, a Retry-After up to ${inSeconds(RETRY.maxRetryAfterMs)} waited for, ${inSeconds(RETRY.budgetMs)} budget.` +
+          `\nThe gateway's problem says whether a retry is safe (retryable): a POST is retried only when the request never reached the upstream.`,
+      ),
     ),
   );
 
   // Scraped before anything else reaches the gateways: the counts are those of the table's requests.
   const counted = await counters(stacks, answers.map((row) => row.map(({ gateway }) => gateway)));
-  console.log(`\n${bold('What each gateway counted')} ${dim('(scraped from its /metrics after the requests above)')}\n`);
+  console.log(heading('What each gateway counted', 'Scraped from its /metrics after the requests of the first table.'));
   console.log(counted.table);
-  console.log(dim(`\n${counted.notes.join('\n')}`));
+  console.log(dim(wrapAll(`\n${counted.notes.join('\n')}`)));
   failures.push(...counted.failures);
 
-  const production = await fetch(`${stacks[0]!.gateway.url}/orders/500`, { headers: { 'x-request-id': 'demo-side-by-side' } });
-  const debugging = await fetch(`${developmentUrl}/orders/500`, { headers: { 'x-request-id': 'demo-side-by-side' } });
-  console.log(`\n${bold('The same upstream 500, as production and development answer it')} ${dim("(the upstream's body held a SQL error, a password and a host)")}\n`);
-  console.log(
-    sideBySide(JSON.stringify(await production.json(), null, 2), JSON.stringify(await debugging.json(), null, 2), [
-      `production — ${production.status} ${production.headers.get('content-type')}`,
-      `development — ${debugging.status}`,
-    ]),
-  );
+  failures.push(...(await upClose({ stacks, developmentUrl, upstream: chaos.upstreams.orders, bare: answers[UP_CLOSE]![0]!.bare, reports })));
 
   await stop();
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
