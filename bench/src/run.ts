@@ -1,6 +1,6 @@
 /**
  * `pnpm bench [error] [happy] [micro] [memory] [--quick] [--rounds N] [--duration S]
- *   [--frameworks express,fastify,hono,nest] [--prof] [--verbose] [--out FILE]`
+ *   [--frameworks express,fastify,hono,nest,nest-fastify] [--prof] [--verbose] [--out FILE]`
  *
  * Runs each server in its own process pinned to core 0 and autocannon in this process pinned to
  * core 1 (where `taskset` exists), alternates the variants of a comparison round by round so
@@ -23,12 +23,13 @@ import { ratios, show, spread, table } from './stats.js';
 
 type Suite = 'error' | 'happy' | 'micro' | 'memory';
 const SUITES: readonly Suite[] = ['error', 'happy', 'micro', 'memory'];
-const FRAMEWORKS: readonly Framework[] = ['express', 'fastify', 'hono', 'nest'];
+const FRAMEWORKS: readonly Framework[] = ['express', 'fastify', 'hono', 'nest', 'nest-fastify'];
 const FRAMEWORK_NAMES: Readonly<Record<Framework, string>> = {
   express: 'Express 5',
   fastify: 'Fastify 5',
   hono: 'Hono 4 (node-server)',
   nest: 'NestJS 12 (platform-express)',
+  'nest-fastify': 'NestJS 12 (platform-fastify)',
 };
 const VARIANT_NAMES: Readonly<Record<Variant, string>> = {
   'ge-quiet': 'gateway-errors, logging off',
@@ -45,6 +46,7 @@ const PEERS: Readonly<Record<Framework, string>> = {
   fastify: '@fastify/sensible `httpErrors.badGateway()`',
   hono: '`HTTPException(502)` + default onError',
   nest: '`BadGatewayException` + default filter',
+  'nest-fastify': '`BadGatewayException` + default filter',
 };
 /** Below this share of one core the server was waiting for the load generator: compare CPU per request. */
 const SATURATED = 0.9;

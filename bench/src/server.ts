@@ -24,6 +24,8 @@ async function load(name: Framework): Promise<{ start(variant: Variant, upstream
       return import('./apps/hono.js');
     case 'nest':
       return import('./apps/nest.js');
+    case 'nest-fastify':
+      return import('./apps/nest.js').then(({ startOnFastify }) => ({ start: startOnFastify }));
     default:
       throw new Error(`unknown framework ${String(name)}`);
   }

@@ -1,4 +1,5 @@
-// NestJS 12 on platform-express: the failing route answered five ways, and the happy path bare or with the module.
+// NestJS 12 on platform-express and on platform-fastify: the failing route answered five ways, and the happy
+// path bare or with the module.
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { GatewayErrorsModule, GatewayExceptionFilter } from '@gateway-errors/nestjs';
@@ -7,6 +8,7 @@ import { BadGatewayException, Catch, Controller, Get, Injectable, Module, Reques
 import type { ArgumentsHost, ExceptionFilter, MiddlewareConsumer, ModuleMetadata, NestMiddleware, NestModule } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { Server } from 'node:http';
 import { floorHeaders, FLOOR_BODY, upstreamCall } from './shared.js';
 import type { RunningApp, Variant } from './shared.js';
@@ -15,11 +17,19 @@ interface NodeResponse {
   writeHead(status: number, headers: Record<string, string>): { end(body: string): unknown };
 }
 
-/** The floor: a static 502 problem+json written straight onto the response. */
+interface FastifyReplyLike {
+  code(status: number): FastifyReplyLike;
+  headers(headers: Record<string, string>): FastifyReplyLike;
+  send(body: string): unknown;
+}
+
+/** The floor: a static 502 problem+json written straight onto the response (through the reply on Fastify). */
 @Catch()
 class FloorFilter implements ExceptionFilter {
   catch(_exception: unknown, host: ArgumentsHost): void {
-    host.switchToHttp().getResponse<NodeResponse>().writeHead(502, floorHeaders()).end(FLOOR_BODY);
+    const response = host.switchToHttp().getResponse<NodeResponse | FastifyReplyLike>();
+    if ('writeHead' in response) response.writeHead(502, floorHeaders()).end(FLOOR_BODY);
+    else response.code(502).headers(floorHeaders()).send(FLOOR_BODY);
   }
 }
 
@@ -32,7 +42,15 @@ class IdFloorMiddleware implements NestMiddleware {
   }
 }
 
-export async function start(variant: Variant, upstreamError: unknown): Promise<RunningApp> {
+export function start(variant: Variant, upstreamError: unknown): Promise<RunningApp> {
+  return startOn('express', variant, upstreamError);
+}
+
+export function startOnFastify(variant: Variant, upstreamError: unknown): Promise<RunningApp> {
+  return startOn('fastify', variant, upstreamError);
+}
+
+async function startOn(platform: 'express' | 'fastify', variant: Variant, upstreamError: unknown): Promise<RunningApp> {
   const callOrders = upstreamCall(upstreamError);
 
   // No constructor parameters: esbuild (tsx) emits no decorator metadata to inject from.
@@ -64,7 +82,7 @@ export async function start(variant: Variant, upstreamError: unknown): Promise<R
   }
 
   // Nest's default logger: bootstrap lines and every unknown error go to stdout and stderr.
-  const app = await NestFactory.create(AppModule, new ExpressAdapter());
+  const app = await NestFactory.create(AppModule, platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter());
   // The filter alone, as its README shows: the request-ID middleware is what the happy path measures.
   if (variant === 'ge-quiet') app.useGlobalFilters(new GatewayExceptionFilter(app.get(HttpAdapterHost), { onError: false }));
   if (variant === 'ge') app.useGlobalFilters(new GatewayExceptionFilter(app.get(HttpAdapterHost)));

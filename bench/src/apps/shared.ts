@@ -22,7 +22,7 @@ export type Variant =
   /** Happy path: a hand-written middleware that sets a fresh UUID as `x-request-id`, the least a request ID costs. */
   | 'id-floor';
 
-export type Framework = 'express' | 'fastify' | 'hono' | 'nest';
+export type Framework = 'express' | 'fastify' | 'hono' | 'nest' | 'nest-fastify';
 
 /** The route every app serves: `/orders/42` fails upstream, `/ok` succeeds. */
 export const ERROR_PATH = '/orders/42';

@@ -234,18 +234,18 @@ function build(error: unknown, classification: Classification, context: BuildCon
   };
 }
 
-/** Slugs of the codes seen so far: a handful in practice, bounded all the same. */
-const SLUGS = new Map<string, string>();
+/** The `type` of each code the core assigns, for the last `typeBase` seen: one string, its JSON cached with it. */
+const TYPES = new Map<string, { readonly typeBase: string; readonly type: string }>();
 
 /** @internal The `type` member of a problem with this code and status. */
 export function typeFor(code: string, status: number, typeBase: string): string {
   if (CODE_INFO[code] !== undefined) {
-    let slug = SLUGS.get(code);
-    if (slug === undefined) {
-      slug = slugForCode(code);
-      if (SLUGS.size < 64) SLUGS.set(code, slug);
-    }
-    return typeBase + slug;
+    const known = TYPES.get(code);
+    if (known !== undefined && known.typeBase === typeBase) return known.type;
+    const type = typeBase + slugForCode(code);
+    // The same string object every time: its serialized form is cached by serialize.ts.
+    TYPES.set(code, { typeBase, type });
+    return type;
   }
   // Status-only problems (a kept 404, a 501) need no type of their own (RFC 9457 §4.2.1).
   if (code === codeForStatus(status)) return 'about:blank';

@@ -159,16 +159,16 @@ function definitions(facts: readonly [string, string | undefined][]): string {
  * @internal
  */
 export function problemJson(body: ProblemBody): string {
-  let json = `{"type":${jsonString(body.type)},"title":${jsonString(body.title)},"status":${body.status}`;
-  if (body.detail !== undefined) json += `,"detail":${jsonString(body.detail)}`;
+  let json = `{"type":${jsonConstant(body.type)},"title":${jsonConstant(body.title)},"status":${body.status}`;
+  if (body.detail !== undefined) json += `,"detail":${jsonConstant(body.detail)}`;
   if (body.instance !== undefined) json += `,"instance":${jsonString(body.instance)}`;
-  json += `,"code":${jsonString(body.code)}`;
-  if (body.proxyStatus !== undefined) json += `,"proxyStatus":${jsonString(body.proxyStatus)}`;
+  json += `,"code":${jsonConstant(body.code)}`;
+  if (body.proxyStatus !== undefined) json += `,"proxyStatus":${jsonConstant(body.proxyStatus)}`;
   json += `,"requestId":${jsonString(body.requestId)}`;
   if (body.traceId !== undefined) json += `,"traceId":${jsonString(body.traceId)}`;
   json += `,"retryable":${body.retryable}`;
   if (body.retryAfter !== undefined) json += `,"retryAfter":${JSON.stringify(body.retryAfter)}`;
-  if (body.upstream !== undefined) json += `,"upstream":${jsonString(body.upstream)}`;
+  if (body.upstream !== undefined) json += `,"upstream":${jsonConstant(body.upstream)}`;
   if (body.errors !== undefined) json += `,"errors":${JSON.stringify(body.errors)}`;
   if (body.debug !== undefined) json += `,"debug":${JSON.stringify(body.debug)}`;
   return `${json}}`;
@@ -179,6 +179,24 @@ const JSON_PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 function jsonString(text: string): string {
   return JSON_PLAIN.test(text) ? `"${text}"` : JSON.stringify(text);
+}
+
+/** Serialized members that repeat from one failure to the next (type, title, detail, code, …), by their text. */
+const CONSTANTS = new Map<string, string>();
+const MAX_CONSTANTS = 256;
+const MAX_CONSTANT_LENGTH = 256;
+
+/**
+ * `jsonString` for members that are nearly always one of a few strings: a map lookup where the same
+ * string object comes back (the core's titles, details and types keep their hash), the test and the
+ * copy otherwise. Bounded: a mapper's endless variety only fills it up to its size.
+ */
+function jsonConstant(text: string): string {
+  const known = CONSTANTS.get(text);
+  if (known !== undefined) return known;
+  const json = jsonString(text);
+  if (CONSTANTS.size < MAX_CONSTANTS && text.length <= MAX_CONSTANT_LENGTH) CONSTANTS.set(text, json);
+  return json;
 }
 
 function escapeHtml(text: string): string {
