@@ -1,19 +1,21 @@
 /**
- * `pnpm bench [error] [happy] [micro] [memory] [--quick] [--rounds N] [--duration S]
- *   [--frameworks express,fastify,hono,nest,nest-fastify] [--prof] [--verbose] [--out FILE]`
+ * `pnpm bench [error] [proxy] [happy] [micro] [memory] [--quick] [--rounds N] [--duration S]
+ *   [--frameworks express,fastify,hono,nest,nest-fastify,express-hpm,fastify-proxy,hono-proxy] [--prof] [--verbose]
+ *   [--out FILE]`
  *
  * Runs each server in its own process pinned to core 0 and autocannon in this process pinned to
  * core 1 (where `taskset` exists), alternates the variants of a comparison round by round so
- * machine drift hits them alike, and prints medians with their min–max. A full run of every suite
- * writes bench/RESULTS.md. Measured, never asserted: nothing here fails on a missed target.
+ * machine drift hits them alike, and prints medians with their min–max. A proxy stack runs where it is named
+ * in `--frameworks` or its framework is (`express` brings `express-hpm`). A full run of every suite writes
+ * bench/RESULTS.md. Measured, never asserted: nothing here fails on a missed target.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ERROR_PATH, OK_PATH } from './apps/shared.js';
-import type { Framework, Variant } from './apps/shared.js';
+import { closedPort, ERROR_PATH, OK_PATH } from './apps/shared.js';
+import type { Framework, ProxyStack, Stack, Variant } from './apps/shared.js';
 import { canPin, LOAD_CORE, pinSelf, SERVER_CORE, startChild } from './children.js';
 import type { Child, ChildOptions } from './children.js';
 import { hit } from './load.js';
@@ -21,15 +23,31 @@ import type { LoadResult } from './load.js';
 import type { ChildReply, MicroSample } from './protocol.js';
 import { ratios, show, spread, table } from './stats.js';
 
-type Suite = 'error' | 'happy' | 'micro' | 'memory';
-const SUITES: readonly Suite[] = ['error', 'happy', 'micro', 'memory'];
+type Suite = 'error' | 'proxy' | 'happy' | 'micro' | 'memory';
+const SUITES: readonly Suite[] = ['error', 'proxy', 'happy', 'micro', 'memory'];
 const FRAMEWORKS: readonly Framework[] = ['express', 'fastify', 'hono', 'nest', 'nest-fastify'];
-const FRAMEWORK_NAMES: Readonly<Record<Framework, string>> = {
+const PROXY_STACKS: readonly ProxyStack[] = ['express-hpm', 'fastify-proxy', 'hono-proxy'];
+/** The framework each proxy stack runs on: naming the framework in `--frameworks` brings its proxy stack. */
+const PROXY_FRAMEWORK: Readonly<Record<ProxyStack, Framework>> = {
+  'express-hpm': 'express',
+  'fastify-proxy': 'fastify',
+  'hono-proxy': 'hono',
+};
+const STACK_NAMES: Readonly<Record<Stack, string>> = {
   express: 'Express 5',
   fastify: 'Fastify 5',
   hono: 'Hono 4 (node-server)',
   nest: 'NestJS 12 (platform-express)',
   'nest-fastify': 'NestJS 12 (platform-fastify)',
+  'express-hpm': 'Express 5 + http-proxy-middleware 3',
+  'fastify-proxy': 'Fastify 5 + @fastify/http-proxy 11',
+  'hono-proxy': 'Hono 4 `proxy()` (node-server)',
+};
+/** What a proxy stack answers a refused upstream with on its own, and whether it logs it. */
+const PROXY_DEFAULTS: Readonly<Record<ProxyStack, { readonly status: number; readonly how: string }>> = {
+  'express-hpm': { status: 504, how: 'its error page, 504 text; its default logger is a no-op' },
+  'fastify-proxy': { status: 500, how: "@fastify/reply-from's 500 through Fastify's handler, JSON; `logger: false`" },
+  'hono-proxy': { status: 500, how: "the default onError, 500 text; **logs** each error with `console.error`" },
 };
 const VARIANT_NAMES: Readonly<Record<Variant, string>> = {
   'ge-quiet': 'gateway-errors, logging off',
@@ -67,7 +85,9 @@ const { values, positionals } = parseArgs({
 
 const quick = values.quick || process.env['BENCH_QUICK'] === '1';
 const suites = positionals.length === 0 ? SUITES : positionals.map(suiteOf);
-const frameworks = values.frameworks === undefined ? FRAMEWORKS : values.frameworks.split(',').map(frameworkOf);
+const selected = values.frameworks === undefined ? [...FRAMEWORKS, ...PROXY_STACKS] : values.frameworks.split(',').map(stackOf);
+const frameworks = FRAMEWORKS.filter((framework) => selected.includes(framework));
+const proxyStacks = PROXY_STACKS.filter((stack) => selected.includes(stack) || selected.includes(PROXY_FRAMEWORK[stack]));
 const settings = {
   rounds: Number(values.rounds ?? (quick ? 2 : 6)),
   duration: Number(values.duration ?? (quick ? 0.5 : 1.5)),
@@ -94,9 +114,14 @@ function suiteOf(name: string): Suite {
   throw new Error(`unknown suite "${name}"; known: ${SUITES.join(', ')}`);
 }
 
-function frameworkOf(name: string): Framework {
-  if ((FRAMEWORKS as readonly string[]).includes(name)) return name as Framework;
-  throw new Error(`unknown framework "${name}"; known: ${FRAMEWORKS.join(', ')}`);
+function stackOf(name: string): Stack {
+  const known: readonly string[] = [...FRAMEWORKS, ...PROXY_STACKS];
+  if (known.includes(name)) return name as Stack;
+  throw new Error(`unknown framework "${name}"; known: ${known.join(', ')}`);
+}
+
+function isProxyStack(stack: Stack): stack is ProxyStack {
+  return (PROXY_STACKS as readonly string[]).includes(stack);
 }
 
 const output: string[] = [];
@@ -128,13 +153,18 @@ interface Sample {
 
 type CpuReading = Extract<ChildReply, { type: 'cpu' }>;
 
-async function startServers(framework: Framework, variants: readonly Variant[], path: string): Promise<Server[]> {
+/** The origin every proxy stack forwards to: a 127.0.0.1 port closed before any server of the run started. */
+let refusedUpstream: Promise<string> | undefined;
+
+async function startServers(stack: Stack, variants: readonly Variant[], path: string): Promise<Server[]> {
+  refusedUpstream ??= closedPort().then((port) => `http://127.0.0.1:${port}`);
+  const upstream = isProxyStack(stack) ? [await refusedUpstream] : [];
   // One at a time: a server starting would steal the core of another's warm-up.
   const servers: Server[] = [];
   for (const variant of variants) {
     // One folder per server: Node.js writes a profile per thread (the module loader has its own).
-    const flags = values.prof ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/${framework}-${variant}`] : [];
-    const child = startChild('server.ts', [`${framework}:${variant}`], { ...childOptions, nodeFlags: flags });
+    const flags = values.prof ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/${stack}-${variant}`] : [];
+    const child = startChild('server.ts', [`${stack}:${variant}`, ...upstream], { ...childOptions, nodeFlags: flags });
     const ready = await child.next<Extract<ChildReply, { type: 'ready' }>>('ready');
     servers.push({ variant, child, url: `http://127.0.0.1:${ready.port}${path}` });
   }
@@ -158,9 +188,21 @@ async function check(servers: readonly Server[], expected: (variant: Variant) =>
       throw new Error(`${url} (${variant}): not problem+json`);
     }
     if (problem && response.headers.get('x-request-id') === null) throw new Error(`${url} (${variant}): no request ID`);
-    notes.push(`${variant}: ${response.status} ${response.headers.get('content-type') ?? ''}, ${body.length} bytes`);
+    const code = problem ? problemCode(body) : undefined;
+    if (problem && code !== 'UPSTREAM_UNREACHABLE') throw new Error(`${url} (${variant}): code ${code}, not UPSTREAM_UNREACHABLE`);
+    const shown = code === undefined ? '' : ` ${code}`;
+    notes.push(`${variant}: ${response.status} ${response.headers.get('content-type') ?? ''}${shown}, ${body.length} bytes`);
   }
   return notes;
+}
+
+function problemCode(body: string): string | undefined {
+  try {
+    const { code } = JSON.parse(body) as { code?: unknown };
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function measure(server: Server, duration: number): Promise<Sample> {
@@ -194,10 +236,12 @@ interface Comparison {
   readonly b: Variant;
   /** Least acceptable A/B, or undefined where there is no target. */
   readonly target: number | undefined;
+  /** Shown in the target column where there is no target: what to expect, for information. */
+  readonly info?: string;
 }
 
 interface Verdict {
-  readonly framework: Framework;
+  readonly framework: Stack;
   readonly comparison: Comparison;
   readonly throughput: ReturnType<typeof spread>;
   readonly cpu: ReturnType<typeof spread>;
@@ -205,10 +249,21 @@ interface Verdict {
   readonly met: boolean | undefined;
 }
 
-function variantRows(framework: Framework, samples: Map<Variant, Sample[]>): string[][] {
+/** A variant's name in the tables: a proxy stack's own handling is its "stack default". */
+function variantName(stack: Stack, variant: Variant): string {
+  return variant === 'default' && isProxyStack(stack) ? 'stack default' : VARIANT_NAMES[variant];
+}
+
+function variantLabel(stack: Stack, variant: Variant): string {
+  if (variant === 'peer' && !isProxyStack(stack)) return `${VARIANT_NAMES[variant]}: ${PEERS[stack]}`;
+  if (variant === 'default' && isProxyStack(stack)) return `${variantName(stack, variant)}: ${PROXY_DEFAULTS[stack].how}`;
+  return VARIANT_NAMES[variant];
+}
+
+function variantRows(framework: Stack, samples: Map<Variant, Sample[]>): string[][] {
   return [...samples].map(([variant, list]) => [
-    FRAMEWORK_NAMES[framework],
-    variant === 'peer' ? `${VARIANT_NAMES[variant]}: ${PEERS[framework]}` : VARIANT_NAMES[variant],
+    STACK_NAMES[framework],
+    variantLabel(framework, variant),
     show(spread(list.map((s) => s.load.rps))),
     show(spread(list.map((s) => s.load.p50)), 2),
     show(spread(list.map((s) => s.load.p99)), 2),
@@ -217,7 +272,7 @@ function variantRows(framework: Framework, samples: Map<Variant, Sample[]>): str
   ]);
 }
 
-function compare(framework: Framework, samples: Map<Variant, Sample[]>, comparison: Comparison): Verdict {
+function compare(framework: Stack, samples: Map<Variant, Sample[]>, comparison: Comparison): Verdict {
   const a = samples.get(comparison.a)!;
   const b = samples.get(comparison.b)!;
   const throughput = spread(ratios(a.map((s) => s.load.rps), b.map((s) => s.load.rps)));
@@ -232,11 +287,11 @@ function compare(framework: Framework, samples: Map<Variant, Sample[]>, comparis
 
 function verdictRows(verdicts: readonly Verdict[]): string[][] {
   return verdicts.map(({ framework, comparison, throughput, cpu, decidedBy, met }) => [
-    FRAMEWORK_NAMES[framework],
-    `${VARIANT_NAMES[comparison.a]} / ${VARIANT_NAMES[comparison.b]}`,
+    STACK_NAMES[framework],
+    `${variantName(framework, comparison.a)} / ${variantName(framework, comparison.b)}`,
     show(throughput, 3),
     show(cpu, 3),
-    comparison.target === undefined ? '—' : `≥ ${comparison.target} (${decidedBy})`,
+    comparison.target === undefined ? (comparison.info ?? '—') : `≥ ${comparison.target} (${decidedBy})`,
     met === undefined ? '—' : met ? 'met' : '**missed**',
   ]);
 }
@@ -255,7 +310,11 @@ async function errorSuite(): Promise<void> {
     { a: 'ge-quiet', b: 'peer', target: undefined },
     { a: 'ge', b: 'default', target: 1 },
   ];
-  const checks = await measureFrameworks('error path', { variants, path: ERROR_PATH, expected, comparisons });
+  const checks = await measureFrameworks('error path', { stacks: frameworks, variants, path: ERROR_PATH, expected, comparisons: () => comparisons });
+  emitChecks(checks);
+}
+
+function emitChecks(checks: readonly string[]): void {
   emit('<details><summary>What each variant answered (one request, before the rounds)</summary>');
   emit();
   for (const note of checks) emit(`- ${note}`);
@@ -264,8 +323,30 @@ async function errorSuite(): Promise<void> {
   emit();
 }
 
+async function proxySuite(): Promise<void> {
+  emit('## 2. Proxy stacks: a refused upstream');
+  emit();
+  const variants: readonly Variant[] = ['ge-quiet', 'ge', 'default'];
+  const expected = (variant: Variant, stack: Stack): number =>
+    variant === 'default' && isProxyStack(stack) ? PROXY_DEFAULTS[stack].status : 502;
+  // Like with like: the stack's default against gateway-errors logging as much as it does (Hono's logs every error).
+  const info = "≥ 1.00 (info: gateway-errors vs the stack's default)";
+  const comparisons = (stack: Stack): readonly Comparison[] =>
+    stack === 'hono-proxy'
+      ? [
+          { a: 'ge', b: 'default', target: undefined, info },
+          { a: 'ge-quiet', b: 'default', target: undefined },
+        ]
+      : [
+          { a: 'ge-quiet', b: 'default', target: undefined, info },
+          { a: 'ge', b: 'default', target: undefined },
+        ];
+  const checks = await measureFrameworks('proxy', { stacks: proxyStacks, variants, path: ERROR_PATH, expected, comparisons });
+  emitChecks(checks);
+}
+
 async function happySuite(): Promise<void> {
-  emit('## 2. Happy path: bare vs with the request-ID middleware');
+  emit('## 3. Happy path: bare vs with the request-ID middleware');
   emit();
   const variants: readonly Variant[] = ['bare', 'id-floor', 'request-id'];
   const expected = (): number => 200;
@@ -275,29 +356,31 @@ async function happySuite(): Promise<void> {
     { a: 'request-id', b: 'id-floor', target: undefined },
     { a: 'id-floor', b: 'bare', target: undefined },
   ];
-  await measureFrameworks('happy path', { variants, path: OK_PATH, expected, comparisons });
+  await measureFrameworks('happy path', { stacks: frameworks, variants, path: OK_PATH, expected, comparisons: () => comparisons });
 }
 
 interface Measurement {
+  readonly stacks: readonly Stack[];
   readonly variants: readonly Variant[];
   readonly path: string;
-  readonly expected: (variant: Variant) => number;
-  readonly comparisons: readonly Comparison[];
+  readonly expected: (variant: Variant, stack: Stack) => number;
+  readonly comparisons: (stack: Stack) => readonly Comparison[];
 }
 
-/** Every framework's servers, checked, measured in alternating rounds and compared; emits both tables. */
-async function measureFrameworks(label: string, { variants, path, expected, comparisons }: Measurement): Promise<string[]> {
+/** Every stack's servers, checked, measured in alternating rounds and compared; emits both tables. */
+async function measureFrameworks(label: string, { stacks, variants, path, expected, comparisons }: Measurement): Promise<string[]> {
   const rows: string[][] = [];
   const local: Verdict[] = [];
   const checks: string[] = [];
-  for (const framework of frameworks) {
-    progress(`${label}: ${framework}`);
-    const servers = await startServers(framework, variants, path);
+  for (const stack of stacks) {
+    progress(`${label}: ${stack}`);
+    const servers = await startServers(stack, variants, path);
+    const answers = (variant: Variant): number => expected(variant, stack);
     try {
-      checks.push(...(await check(servers, expected)).map((note) => `${framework} ${note}`));
-      const samples = await alternate(servers, expected);
-      rows.push(...variantRows(framework, samples));
-      for (const comparison of comparisons) local.push(compare(framework, samples, comparison));
+      checks.push(...(await check(servers, answers)).map((note) => `${stack} ${note}`));
+      const samples = await alternate(servers, answers);
+      rows.push(...variantRows(stack, samples));
+      for (const comparison of comparisons(stack)) local.push(compare(stack, samples, comparison));
     } finally {
       await stopServers(servers);
     }
@@ -311,7 +394,7 @@ async function measureFrameworks(label: string, { variants, path, expected, comp
 }
 
 async function microSuite(): Promise<void> {
-  emit('## 3. Micro: per call, against `JSON.stringify` of a same-sized object');
+  emit('## 4. Micro: per call, against `JSON.stringify` of a same-sized object');
   emit();
   progress('micro');
   const child = startChild('micro.ts', [String(settings.microRounds), String(settings.microBudgetMs)], childOptions);
@@ -345,13 +428,14 @@ async function microSuite(): Promise<void> {
 
 async function memorySuite(): Promise<void> {
   const amount = settings.memoryAmount.toLocaleString('en-US');
-  emit(`## 4. Memory: ${amount} error responses through one server`);
+  emit(`## 5. Memory: ${amount} error responses through one server`);
   emit();
   type MemoryReading = Extract<ChildReply, { type: 'memory' }>;
   const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
   const signed = (bytes: number): string => `${bytes >= 0 ? '+' : '−'}${mib(Math.abs(bytes))}`;
   const rows: string[][] = [];
-  for (const framework of frameworks) {
+  // The proxy stacks answer real refusals: every response is a connection to the closed upstream port.
+  for (const framework of [...frameworks, ...proxyStacks]) {
     progress(`memory: ${framework}`);
     const [server] = await startServers(framework, ['ge'], ERROR_PATH);
     try {
@@ -361,7 +445,7 @@ async function memorySuite(): Promise<void> {
       const after = await server!.child.request<MemoryReading>('memory');
       const answered = load.statuses['502'] ?? 0;
       rows.push([
-        FRAMEWORK_NAMES[framework],
+        STACK_NAMES[framework],
         answered.toLocaleString('en-US'),
         `${mib(before.heapUsed)} → ${mib(after.heapUsed)}`,
         signed(after.heapUsed - before.heapUsed),
@@ -411,7 +495,7 @@ function summary(): string[] {
       : missed.length === 0
         ? `All ${targets} targets met in this run.`
       : `Missed in this run: ${missed
-          .map((v) => `${FRAMEWORK_NAMES[v.framework]} ${VARIANT_NAMES[v.comparison.a]} / ${VARIANT_NAMES[v.comparison.b]}`)
+          .map((v) => `${STACK_NAMES[v.framework]} ${variantName(v.framework, v.comparison.a)} / ${variantName(v.framework, v.comparison.b)}`)
           .join('; ')}.`,
   );
   return lines;
@@ -437,6 +521,7 @@ async function main(): Promise<void> {
 
   for (const suite of suites) {
     if (suite === 'error') await errorSuite();
+    if (suite === 'proxy') await proxySuite();
     if (suite === 'happy') await happySuite();
     if (suite === 'micro') await microSuite();
     if (suite === 'memory') await memorySuite();
@@ -445,7 +530,8 @@ async function main(): Promise<void> {
   const tail = [...summary(), '', `Whole run: ${minutes} min; load average at the end: ${loadavg().map((n) => n.toFixed(2)).join(', ')}.`];
   for (const line of tail) emit(line);
 
-  const full = !quick && suites.length === SUITES.length && frameworks.length === FRAMEWORKS.length;
+  const full =
+    !quick && suites.length === SUITES.length && frameworks.length === FRAMEWORKS.length && proxyStacks.length === PROXY_STACKS.length;
   const target = values.out ?? (full ? `${benchDir}RESULTS.md` : undefined);
   if (target !== undefined) {
     writeFileSync(target, [...header, '', readMethod(), '', ...output, ''].join('\n'));
@@ -485,6 +571,21 @@ const METHOD = `## Method
   finalhandler, Hono's \`console.error\`, Nest's \`ExceptionsHandler\` logger), gateway-errors runs with its
   default logging: one JSON line on stderr (Express, Hono), Nest's \`Logger\`, Fastify's \`request.log\`. Fastify
   runs with its default \`logger: false\` in every variant, so neither side writes there.
+- **Proxy stacks.** Express 5 + http-proxy-middleware 3 (\`createProxyMiddleware({ target, changeOrigin: true })\` on
+  \`/orders\`), Fastify 5 + @fastify/http-proxy 11 (prefix \`/orders\`) and Hono 4's \`proxy()\` from \`hono/proxy\`
+  (on \`/orders/*\`) forward to one 127.0.0.1 port that the runner opened and closed before any server started:
+  every request is a real refused connection through the proxy library, unlike the error path's stored error, so
+  every response also pays for the connection attempt. *Stack default* is the proxy wired as its docs show and
+  nothing else: http-proxy-middleware's error page (504, text naming the host and path; its default logger is a
+  no-op), @fastify/reply-from's error through Fastify's default handler (500 JSON; \`logger: false\`, so no log),
+  Hono's default onError (500 text, and \`console.error\` of each error). *gateway-errors* is each adapter's
+  "Behind a proxy" recipe: Express \`...proxyProblems(conventions, { upstream: 'orders' })\` in the proxy's options
+  and \`gatewayErrors(conventions)\`; Fastify \`genReqId(conventions)\`, the plugin and
+  \`replyOptions: proxyReplyOptions(conventions, { upstream: 'orders' })\`; Hono
+  \`proxyUpstream(c, url, { upstream: 'orders', raw: c.req.raw })\` and \`app.onError(gatewayErrors(conventions))\`;
+  each with logging off (\`onError: false\`) and with its default logging. The like-for-like ratio carries
+  "≥ 1.00" in the target column, for information only: logging off against the silent defaults of
+  http-proxy-middleware and Fastify, default logging against Hono's, which logs.
 - **The log sink.** Every server's stdout and stderr are /dev/null opened as a file: each log line costs the
   formatting and one synchronous \`write(2)\`, as with a file or journald, and nothing accumulates.
 - **Happy path.** \`GET /ok\` answering \`{"ok":true}\`, bare vs with the request-ID middleware installed the way each
@@ -495,9 +596,10 @@ const METHOD = `## Method
   \`c.header()\` in Hono) that sets a fresh \`randomUUID()\` and validates nothing: what any request ID costs there.
 - **Micro.** In a child process on the server core: calls per measurement sized to ${settings.microBudgetMs} ms,
   rounds alternating the three functions; the reference is \`JSON.stringify\` of the problem body object itself.
-- **Memory.** gateway-errors with default logging; ${settings.memoryWarmup.toLocaleString('en-US')} warm-up
-  responses, then heap and RSS after \`gc()\` (twice), ${settings.memoryAmount.toLocaleString('en-US')} more error
-  responses, then heap and RSS after \`gc()\` again.
+- **Memory.** gateway-errors with default logging, on every framework and every proxy stack (there each response
+  is a real refused connection); ${settings.memoryWarmup.toLocaleString('en-US')} warm-up responses, then heap and
+  RSS after \`gc()\` (twice), ${settings.memoryAmount.toLocaleString('en-US')} more error responses, then heap and
+  RSS after \`gc()\` again.
 - **Never asserted.** The tests of the packages contain no timing; these numbers are printed, not checked.`;
 
 main().catch((error: unknown) => {

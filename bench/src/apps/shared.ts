@@ -9,7 +9,7 @@ export type Variant =
   | 'ge-quiet'
   /** gateway-errors with its default logging. */
   | 'ge'
-  /** The framework's own error handling, untouched. */
+  /** The framework's own error handling, untouched; for a proxy stack, the proxy as its docs show it. */
   | 'default'
   /** The ecosystem's usual way to answer a 502. */
   | 'peer'
@@ -24,6 +24,12 @@ export type Variant =
 
 export type Framework = 'express' | 'fastify' | 'hono' | 'nest' | 'nest-fastify';
 
+/** A proxy library on its framework, forwarding `/orders/*` to an upstream. */
+export type ProxyStack = 'express-hpm' | 'fastify-proxy' | 'hono-proxy';
+
+/** What one benchmark server runs: a framework with a failing route, or a proxy stack. */
+export type Stack = Framework | ProxyStack;
+
 /** The route every app serves: `/orders/42` fails upstream, `/ok` succeeds. */
 export const ERROR_PATH = '/orders/42';
 export const OK_PATH = '/ok';
@@ -34,16 +40,22 @@ export const OK_PATH = '/ok';
  * connection refusal; the same object goes through every variant.
  */
 export async function refusedFetchError(): Promise<unknown> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const port = await closedPort();
   try {
     await fetch(`http://127.0.0.1:${port}/orders/42`);
   } catch (error) {
     return error;
   }
   throw new Error(`Expected a refused connection on 127.0.0.1:${port}`);
+}
+
+/** A 127.0.0.1 port that was listening a moment ago and is closed now: connecting to it is refused. */
+export async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 /** The upstream call of the failing route: always rejects with the same real client error. */
