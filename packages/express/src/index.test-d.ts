@@ -2,9 +2,11 @@
 import type { Conventions, ConventionsOptions } from '@gateway-errors/core';
 import { defineConventions } from '@gateway-errors/core';
 import express from 'express';
+import { createProxyMiddleware as createProxyMiddleware3 } from 'hpm3';
+import { createProxyMiddleware as createProxyMiddleware4 } from 'hpm4';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { describe, expectTypeOf, test } from 'vitest';
-import { gatewayErrors, notFound, requestId } from './index.js';
+import { gatewayErrors, notFound, proxyProblems, requestId } from './index.js';
 import type { Conventions as ReExported, ConventionsOptions as ReExportedOptions } from './index.js';
 
 describe('@gateway-errors/express', () => {
@@ -35,5 +37,11 @@ describe('@gateway-errors/express', () => {
     app.use(notFound());
     app.use(gatewayErrors());
     app.use('/api', express.Router().use(gatewayErrors()));
+  });
+
+  test("proxyProblems() leaves createProxyMiddleware()'s request and response types alone, with http-proxy-middleware 3 and 4", () => {
+    const app = express();
+    app.use('/orders', createProxyMiddleware3({ target: 'http://127.0.0.1:4010', ...proxyProblems(undefined, { upstream: 'orders' }) }));
+    app.use('/stock', createProxyMiddleware4({ target: 'http://127.0.0.1:4011', ...proxyProblems(undefined, { upstream: 'stock' }) }));
   });
 });

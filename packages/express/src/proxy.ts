@@ -72,8 +72,12 @@ export interface ProxyOptionsLike {
   readonly on?: object | undefined;
 }
 
-/** The plugin {@link proxyProblems} adds to http-proxy-middleware's `plugins`. */
-export type ProxyProblemsPlugin = (server: ProxyServerLike, options: ProxyOptionsLike) => void;
+/**
+ * The plugin {@link proxyProblems} adds to http-proxy-middleware's `plugins`. Its server is an `object`
+ * (a {@link ProxyServerLike} at run time): a typed `on` there would be where TypeScript infers
+ * `createProxyMiddleware()`'s request and response types from, and it would infer `never`.
+ */
+export type ProxyProblemsPlugin = (server: object, options: ProxyOptionsLike) => void;
 
 /** Your `on` handlers, with an `error` handler that keeps http-proxy-middleware's own error page off. */
 export type ProxyProblemsOn<TOn extends object> = TOn extends { readonly error: unknown } ? TOn : TOn & { readonly error: () => void };
@@ -235,7 +239,8 @@ export function proxyProblems<TOn extends object = Record<never, never>, TPlugin
     if (isRequest(req)) answer(error, req, res);
   };
 
-  function proxyProblemsPlugin(server: ProxyServerLike, proxyOptions: ProxyOptionsLike): void {
+  function proxyProblemsPlugin(proxyServer: object, proxyOptions: ProxyOptionsLike): void {
+    const server = proxyServer as ProxyServerLike;
     const { ejectPlugins, on: handlers } = proxyOptions;
     if (ejectPlugins !== true && typeof (handlers as { error?: unknown } | undefined)?.error !== 'function') {
       throw new TypeError(
