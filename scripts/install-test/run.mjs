@@ -1,5 +1,5 @@
 // The install test: every public package packed as it would be published, the tarballs installed with plain
-// npm into fresh apps outside the workspace (the templates in apps/<name>/, written from the packages'
+// npm (and one app with pnpm, `installWith: "pnpm"`) into fresh apps outside the workspace (the templates in apps/<name>/, written from the packages'
 // READMEs), each app built with its own tsc when it has a build script, started on 127.0.0.1 and asked for
 // a route whose upstream is a closed port (a 502 UPSTREAM_UNREACHABLE problem) and for an unknown route (a 404
 // problem). npm's and tsc's output is shown only when they fail. Needs the packages built.
@@ -149,10 +149,14 @@ async function testApp(name, tarballs) {
       manifest[field][pkg] = packed[pkg];
     }
   }
-  manifest.overrides = packed;
+  // `installWith: 'pnpm'`: pnpm's strict layout, where an app imports only what it depends on itself.
+  const pnpm = manifest.installWith === 'pnpm';
+  if (pnpm) manifest.pnpm = { overrides: packed };
+  else manifest.overrides = packed;
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
-  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, timeoutMs: INSTALL_MS, step: 'npm install' });
+  if (pnpm) await run('npx', [...PNPM, 'install', '--reporter=silent'], { cwd: dir, timeoutMs: INSTALL_MS, step: 'pnpm install' });
+  else await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, timeoutMs: INSTALL_MS, step: 'npm install' });
   if (manifest.scripts?.build) await run('npm', ['run', 'build'], { cwd: dir, timeoutMs: BUILD_MS, step: `npm run build (${manifest.scripts.build})` });
 
   const upstream = await closedPort();
