@@ -159,8 +159,10 @@ function normalise(answer: Answer, target: Target): Answer {
 
 /** Stack lines and messages in `debug` name framework files; everything else must match. */
 function stripDebug(text: string): string {
-  // HTML shows debug in a <pre>, plain text as indented JSON after the request ID.
-  if (!text.startsWith('{')) return text.replace(/<pre>[\s\S]*<\/pre>/, '<pre/>').replace(/\n\n\{\n[\s\S]*$/, '\n\n<debug>\n');
+  // HTML shows debug in its Details section, plain text as indented JSON after the request ID.
+  if (!text.startsWith('{')) {
+    return text.replace(/<section class="debug">[\s\S]*<\/section>/, '<section class="debug"/>').replace(/\n\n\{\n[\s\S]*$/, '\n\n<debug>\n');
+  }
   const body = JSON.parse(text) as Record<string, unknown>;
   if (body['debug'] !== undefined) body['debug'] = '<debug>';
   return JSON.stringify(body);
