@@ -57,10 +57,25 @@ export async function listen(server: Closable, scheme: string, backlog?: number)
   };
 }
 
-/** A port on 127.0.0.1 that nothing listens on: bound, then closed. Connecting to it is refused. */
+/** Below Linux's ephemeral range (32768–60999), where `listen(0)` picks ports: none is handed out here. */
+const REFUSED_RANGE = { from: 20_000, to: 30_000 } as const;
+
+/**
+ * A port on 127.0.0.1 that nothing listens on: bound, then closed. Connecting to it is refused. It is
+ * taken outside the range the system hands out for `listen(0)`, so a server a test starts later cannot
+ * get it (a proxy whose refused upstream became the proxy itself would call itself without end).
+ */
 export async function refusedPort(): Promise<number> {
-  const server = createNetServer();
-  const { port } = await listen(server, 'tcp');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = REFUSED_RANGE.from + Math.floor(Math.random() * (REFUSED_RANGE.to - REFUSED_RANGE.from));
+    const server = createNetServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, HOST, () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+  throw new Error(`refusedPort: no free port between ${REFUSED_RANGE.from} and ${REFUSED_RANGE.to} after 50 tries`);
 }
