@@ -58,14 +58,39 @@ describe.each(versions)('%s', (_name, express) => {
     );
     app.get('/empty', asyncHandler(() => Promise.reject()));
     app.get('/ok', asyncHandler(async (req, res) => void res.json({ id: req.id })));
+    // A thenable whose `then` is a getter that throws on its second read, or throws when called.
+    let reads = 0;
+    const shifty = {
+      get then() {
+        reads += 1;
+        if (reads > 1) throw new Error('read twice');
+        return (_resolve: unknown, reject: (error: unknown) => void) => reject(refused());
+      },
+    };
+    app.get('/shifty', asyncHandler(() => shifty));
+    app.get(
+      '/throwing-then',
+      asyncHandler(() => ({
+        then() {
+          throw refused();
+        },
+      })),
+    );
     app.use(gatewayErrors({ onError: false }));
-    for (const [path, code] of [['/fetch', 'UPSTREAM_UNREACHABLE'], ['/throw', 'UPSTREAM_UNREACHABLE'], ['/empty', 'INTERNAL_ERROR']] as const) {
+    for (const [path, code] of [
+      ['/fetch', 'UPSTREAM_UNREACHABLE'],
+      ['/throw', 'UPSTREAM_UNREACHABLE'],
+      ['/empty', 'INTERNAL_ERROR'],
+      ['/shifty', 'UPSTREAM_UNREACHABLE'],
+      ['/throwing-then', 'UPSTREAM_UNREACHABLE'],
+    ] as const) {
       const response = await request(app).get(path).set('x-request-id', 'r-1');
       expect(response.status, path).toBe(code === 'INTERNAL_ERROR' ? 500 : 502);
       expect(JSON.parse(response.text)).toMatchObject({ code, requestId: 'r-1' });
       expect(response.text).not.toContain(String(port));
     }
     expect((await request(app).get('/ok').set('x-request-id', 'r-2')).body).toEqual({ id: 'r-2' });
+    expect(reads).toBe(1);
   });
 
   it('requestId() sets the header on every response and exposes the ID', async () => {

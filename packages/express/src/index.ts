@@ -138,9 +138,15 @@ export function asyncHandler<R extends Request = Request, S extends Response = R
       next(error);
       return;
     }
-    if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
+    if (typeof result !== 'object' || result === null) return;
+    try {
+      // `then` read once: a getter may answer differently on a second read.
+      const then: unknown = (result as { then?: unknown }).then;
+      if (typeof then !== 'function') return;
       // A rejection with nothing (`reject()`) is still a failure: Express would take `next(undefined)` for "go on".
-      (result as PromiseLike<unknown>).then(undefined, (error: unknown) => next(error ?? new Error('The route rejected without a reason.')));
+      (then as PromiseLike<unknown>['then']).call(result, undefined, (error: unknown) => next(error ?? new Error('The route rejected without a reason.')));
+    } catch (error) {
+      next(error);
     }
   };
 }

@@ -12,16 +12,7 @@ import { requestIdMiddleware, respond } from './middleware.js';
 import type { RequestIdEnv } from './middleware.js';
 
 export { requestHop } from './context.js';
-export { PROBLEM_SCHEMA, problemResponses, problemSchema } from './openapi.js';
-export type {
-  JsonSchema,
-  OpenApiExample,
-  OpenApiHeader,
-  OpenApiResponse,
-  OpenApiVersion,
-  ProblemResponsesOptions,
-  ProblemResponseStatus,
-} from './openapi.js';
+export * from './openapi.js';
 export { proxyUpstream } from './proxy.js';
 export type { ProxyInit, ProxyUpstreamInit } from './proxy.js';
 export type { Conventions, ConventionsOptions, Hop } from '@gateway-errors/core';
