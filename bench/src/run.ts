@@ -69,7 +69,10 @@ const PEERS: Readonly<Record<Framework, string>> = {
 /** Below this share of one core the server was waiting for the load generator: compare CPU per request. */
 const SATURATED = 0.9;
 
+// `pnpm bench -- --quick` hands the `--` on: options after it are options all the same.
+const args = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));
 const { values, positionals } = parseArgs({
+  args,
   allowPositionals: true,
   options: {
     quick: { type: 'boolean', default: false },

@@ -12,7 +12,9 @@
  * masked error: type, message and stack of its chain, its causes) whichever
  * adapter's default logger prints it, naming the request ID once.
  */
+import type * as FileSystemModule from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { format } from 'node:util';
 import { runInNewContext } from 'node:vm';
@@ -23,6 +25,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteAction } from './scenarios.js';
 import type { RunningTarget } from './target.js';
 import { fastifyDefaultLabel, targets } from './targets.js';
+
+/** The module object the core's default logger writes through (`process.getBuiltinModule('node:fs')`). */
+const fs = createRequire(import.meta.url)('node:fs') as typeof FileSystemModule;
 
 const SECRET = 'hunter2-SECRET';
 const DATABASE = `postgres://app:${SECRET}@db.internal:5432/orders`;
@@ -89,7 +94,8 @@ async function* failingExport(): AsyncGenerator<Uint8Array, void, undefined> {
 }
 
 // ---------------------------------------------------------------------------
-// Everything the process prints: stdout, stderr and console, one record per write or call.
+// Everything the process prints: stdout, stderr (its stream, and file descriptors 1 and 2 written
+// directly, as the core's default logger does) and console, one record per write or call.
 
 const records: string[] = [];
 const restores: Array<() => void> = [];
@@ -105,6 +111,14 @@ function capture(): void {
     };
     restores.push(() => (stream.write = write));
   }
+  const { writeSync } = fs;
+  fs.writeSync = function capturedWriteSync(fd: number, data: unknown, ...rest: unknown[]): number {
+    if (fd !== 1 && fd !== 2) return (writeSync as (...args: unknown[]) => number).call(fs, fd, data, ...rest);
+    const text = typeof data === 'string' ? data : Buffer.from(data as Uint8Array).toString('utf8');
+    records.push(text);
+    return Buffer.byteLength(text);
+  };
+  restores.push(() => (fs.writeSync = writeSync));
   for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir'] as const) {
     const original = console[method];
     console[method] = (...args: unknown[]) => void records.push(format(...args));

@@ -204,6 +204,33 @@ describe('describeError has a fixed masking budget', () => {
 });
 
 describe('describeForLog', () => {
+  it('shows a stack seen before as it showed it, and masks a stack with a secret every time', () => {
+    const plain = new Error('connect ECONNREFUSED 10.0.0.7:443');
+    const first = describeForLog(plain);
+    const again = describeForLog(plain);
+    expect(again).toEqual(first);
+    expect(again.stack).toBe(plain.stack);
+    const secret = new Error('GET https://svc:hunter2@api.internal/v1 failed');
+    for (let i = 0; i < 3; i++) {
+      const { stack } = describeForLog(secret);
+      expect(stack).not.toContain('hunter2');
+      expect(stack).toMatch(/^Error: GET https:\/\/\*\*\*@api\.internal\/v1 failed\n {4}at /);
+    }
+  });
+
+  it('still spends the budget on a stack seen before: a long chain ends in the marker, not in the stack', () => {
+    const frame = `    at ${'f'.repeat(1_000)} (/srv/app/orders.js:1:1)`;
+    const stack = ['Error: deep', ...Array.from({ length: 20 }, () => frame)].join('\n');
+    const seen = Object.assign(new Error('deep'), { stack });
+    expect(describeForLog(seen).stack).not.toContain('not shown');
+    // Eight causes of long messages first leave too little budget for the stack they share.
+    let chain: Error = Object.assign(new Error('deep'), { stack });
+    for (let i = 0; i < 8; i++) chain = Object.assign(new Error('m'.repeat(1_990), { cause: chain }), { stack });
+    const logged = describeForLog(chain);
+    expect(logged.stack).toContain('[not shown: masking budget spent]');
+    expect(logged.stack.length).toBeLessThan(9 * stack.length);
+  });
+
   const refused = () => Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:5432'), { code: 'ECONNREFUSED' });
 
   it("is pino's err shape: type, message and stack of the chain as strings, code, and the causes without stacks", () => {

@@ -139,10 +139,26 @@ function loggedCause({ name, message, code, upstream }: Head): Cause {
   return cause;
 }
 
+/**
+ * Stacks shown before, by their text, with the budget each took: errors thrown at one place have one
+ * stack, so a service under a failing upstream masks it once. Only a stack that showed as it is (nothing
+ * masked, nothing cut) is kept, so the map never holds a secret. Bounded by the characters it keeps.
+ */
+const SHOWN = new Map<string, number>();
+const MAX_SHOWN_CHARS = 1 << 20;
+let shownChars = 0;
+
 /** The value's stack as it reads (its first line and frames, masked), else `type: message` as an error's first line. */
 function stackText({ name, message }: Head, value: unknown, budget: Budget): string {
   const stack = typeof value === 'object' && value !== null ? read(value as Record<string, unknown>, 'stack') : undefined;
   if (typeof stack !== 'string' || stack.length === 0) return message === '' ? name : `${name}: ${message}`;
+  const cost = SHOWN.get(stack);
+  // Shown whole within the budget then, the same now: every line fits what is left, with some to spare.
+  if (cost !== undefined && budget.left > cost) {
+    budget.left -= cost;
+    return stack;
+  }
+  const left = budget.left;
   const lines: string[] = [];
   for (const line of stack.split('\n', MAX_STACK_LINES + 1)) {
     if (budget.left <= 0) {
@@ -151,7 +167,19 @@ function stackText({ name, message }: Head, value: unknown, budget: Budget): str
     }
     lines.push(clip(line, budget));
   }
-  return lines.join('\n');
+  const text = lines.join('\n');
+  if (text === stack) remember(stack, left - budget.left);
+  return text;
+}
+
+function remember(stack: string, cost: number): void {
+  if (shownChars + stack.length > MAX_SHOWN_CHARS) {
+    SHOWN.clear();
+    shownChars = 0;
+  }
+  if (stack.length > MAX_SHOWN_CHARS) return;
+  SHOWN.set(stack, cost);
+  shownChars += stack.length;
 }
 
 /** An `ErrorDescription` while it is built. */

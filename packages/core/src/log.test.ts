@@ -3,6 +3,7 @@ import { classify } from './classify.js';
 import { BadGatewayError } from './errors.js';
 import { logToConsole, logWith, report, toLogEntry } from './log.js';
 import type { ErrorReport } from './log.js';
+import { captureStderr } from './test-support/stderr.js';
 
 const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:5432'), { code: 'ECONNREFUSED' });
 const reportOf = (error: unknown): ErrorReport => ({ error, classification: classify(error), requestId: 'r-1', method: 'GET', path: '/orders' });
@@ -83,7 +84,7 @@ describe('the default loggers', () => {
     expect(aborted.classification.status).toBe(499);
     expect(notFound.classification.status).toBe(404);
     const logger = { error: vi.fn() };
-    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const stderr = captureStderr();
     try {
       for (const entry of [failure, aborted, notFound]) {
         logWith(logger)(entry);
@@ -92,9 +93,9 @@ describe('the default loggers', () => {
         report(entry, undefined, {});
       }
       expect(logger.error).toHaveBeenCalledTimes(2);
-      expect(spy).toHaveBeenCalledTimes(2);
+      expect(stderr.lines()).toHaveLength(2);
     } finally {
-      spy.mockRestore();
+      stderr.restore();
     }
   });
 });

@@ -6,6 +6,7 @@
  */
 import type { Classification } from './classify.js';
 import { describeForLog } from './describe.js';
+import { writeLine } from './stderr.js';
 import type { LoggedError } from './describe.js';
 
 /** What the logging hook receives for every error the core renders. */
@@ -91,8 +92,10 @@ export function toLogEntry(report: ErrorReport): LogEntry {
 }
 
 /**
- * The default logger of the core: one JSON line on stderr (`console.error`)
- * for every 5xx, with the request ID and the masked error; 4xx and 499 are not logged.
+ * The default logger of the core: one JSON line on stderr for every 5xx, with the request ID and the
+ * masked error; 4xx and 499 are not logged. The line is written to file descriptor 2 before the call
+ * returns (Node.js, Bun, Deno): an exit, a `SIGTERM` or a crash right after never loses it. Without
+ * `node:fs` (Workers, browsers), `console.error`.
  *
  * @example
  * ```ts
@@ -101,7 +104,7 @@ export function toLogEntry(report: ErrorReport): LogEntry {
  */
 export function logToConsole(report: ErrorReport): void {
   if (!isLogged(report)) return;
-  console.error(JSON.stringify(toLogEntry(report)));
+  writeLine(JSON.stringify(toLogEntry(report)));
 }
 
 /**

@@ -6,6 +6,7 @@ import { toLogEntry } from './log.js';
 import type { ErrorReport } from './log.js';
 import { renderProblem } from './render.js';
 import type { Problem } from './render.js';
+import { captureStderr } from './test-support/stderr.js';
 
 const production = defineConventions({ mode: 'production', onError: false });
 const development = defineConventions({ mode: 'development', onError: false });
@@ -312,15 +313,16 @@ describe('renderProblem: reporting', () => {
     renderProblem(createHttpError(404), { url: '/', logger }, defineConventions({}));
     expect(logger.error).toHaveBeenCalledOnce();
     expect(logger.error.mock.calls[0]).toEqual([expect.objectContaining({ requestId: 'r-0', status: 502 }), 'GET / failed: 502 UPSTREAM_CONNECTION_LOST']);
-    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const stderr = captureStderr();
     try {
       renderProblem(errno('ECONNRESET'), { url: '/', id: 'r-1' }, defineConventions({}));
       renderProblem(createHttpError(404), { url: '/', id: 'r-2' }, defineConventions({}));
-      expect(spy).toHaveBeenCalledOnce();
-      const line = JSON.parse(String(spy.mock.calls[0]?.[0])) as Record<string, unknown>;
+      const lines = stderr.lines();
+      expect(lines).toHaveLength(1);
+      const line = JSON.parse(lines[0]!) as Record<string, unknown>;
       expect(line).toMatchObject({ level: 'error', requestId: 'r-1', status: 502, code: 'UPSTREAM_CONNECTION_LOST' });
     } finally {
-      spy.mockRestore();
+      stderr.restore();
     }
   });
 
@@ -348,15 +350,15 @@ describe('renderProblem: reporting', () => {
     renderProblem(errno('ECONNRESET'), request, defineConventions({}));
     expect(reads).toBe(1);
     expect(logger.error).toHaveBeenCalledOnce();
-    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const stderr = captureStderr();
     Object.defineProperty(Object.prototype, 'logger', { value: logger, configurable: true });
     try {
       renderProblem(errno('ECONNRESET'), { url: '/' }, defineConventions({}));
       expect(logger.error).toHaveBeenCalledOnce();
-      expect(spy).toHaveBeenCalledOnce();
+      expect(stderr.lines()).toHaveLength(1);
     } finally {
       delete (Object.prototype as { logger?: unknown }).logger;
-      spy.mockRestore();
+      stderr.restore();
     }
   });
 

@@ -147,6 +147,7 @@ function fieldsOf(request: ProblemRequest): Readonly<Record<keyof ProblemRequest
 
 /** A method as the request line holds it: a short token, else the request is treated as a GET. */
 function methodOf(method: unknown): string {
+  if (method === 'GET' || method === 'POST' || method === 'HEAD') return method;
   return typeof method === 'string' && METHOD.test(method) ? method.toUpperCase() : 'GET';
 }
 

@@ -10,6 +10,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { refusedPort } from '@gateway-errors/fault-servers';
 import { asyncHandler, gatewayErrors, requestId } from './index.js';
+import { captureStderr } from '../../core/src/test-support/stderr.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432'), { code: 'ECONNREFUSED' });
@@ -219,15 +220,17 @@ describe.each(versions)('%s', (_name, express) => {
   });
 
   it('logs each 5xx as one JSON line on stderr when there is no req.log', async () => {
-    const stderr = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const stderr = captureStderr();
     const app = express();
     app.get('/fail', (_req, _res, next) => next(refused()));
     app.get('/bad', (_req, _res, next) => next(Object.assign(new Error('bad input'), { status: 400 })));
     app.use(gatewayErrors());
     await request(app).get('/fail').set('x-request-id', 'err-1');
     await request(app).get('/bad');
-    expect(stderr).toHaveBeenCalledOnce();
-    expect(JSON.parse(String(stderr.mock.calls[0]?.[0]))).toMatchObject({
+    const lines = stderr.lines();
+    stderr.restore();
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
       level: 'error',
       requestId: 'err-1',
       code: 'UPSTREAM_UNREACHABLE',

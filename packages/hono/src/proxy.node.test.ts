@@ -17,6 +17,7 @@ import { proxy } from 'hono/proxy';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { gatewayErrors, notFound, proxyUpstream, requestId } from './index.js';
 import type { RequestIdVariables } from './index.js';
+import { captureStderr } from '../../core/src/test-support/stderr.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -344,8 +345,9 @@ describe('proxyUpstream()', () => {
       [499, 'CLIENT_CLOSED_REQUEST', 'gone-1'],
     ]);
 
-    // The default logging (onError unset) writes 5xx to console.error: nothing here.
+    // The default logging (onError unset) writes 5xx on stderr: nothing here, nor a print of node-server's.
     const errors = vi.spyOn(console, 'error');
+    const stderr = captureStderr();
     const quiet = await hangUp(app(undefined));
     expect(quiet.status).toBe(499);
     expect(quiet.headers.get('x-request-id')).toBe('gone-1');
@@ -353,5 +355,7 @@ describe('proxyUpstream()', () => {
     const own = await hangUp(app(undefined), (c) => fetch(`${faults.hang}/orders`, { signal: c.req.raw.signal }));
     expect(own.status).toBe(499);
     expect(errors).not.toHaveBeenCalled();
+    stderr.restore();
+    expect(stderr.lines()).toEqual([]);
   });
 });
