@@ -4,7 +4,7 @@
  * that answers every failure with the core's problem response.
  */
 import { applyProblem, defineConventions, hopOf, renderProblem, REQUEST_ID_KEY, resolveRequestId, ROUTE_NOT_FOUND } from '@gateway-errors/core';
-import type { Conventions, ConventionsOptions, HeadersLike, ProblemSink, RequestIdStash } from '@gateway-errors/core';
+import type { Conventions, ConventionsOptions, HeadersLike, ProblemSink, RequestIdStash, ResponseState } from '@gateway-errors/core';
 import { runWithHop } from '@gateway-errors/core/node';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -75,29 +75,52 @@ export function errorHandler(
       },
       config,
     );
-    applyProblem(replySink(reply), problem);
+    applyProblem(new ReplySink(reply), problem);
   };
 }
 
 /** The serializer of an answer the core serialized. */
 const asIs = (body: string): string => body;
 
-/** A Fastify reply as the core writes onto it. */
-function replySink(reply: FastifyReply): ProblemSink {
-  const { raw } = reply;
-  return {
+/** A Fastify reply as the core writes onto it. A class: a failure makes no closures. */
+class ReplySink implements ProblemSink {
+  constructor(private readonly reply: FastifyReply) {}
+
+  state(): ResponseState {
+    const { reply } = this;
+    const { raw } = reply;
     // Started: its head went out through `reply.raw` (a stream failed half-way). Gone: sent, or the client left.
-    state: () => (raw.headersSent && !raw.writableEnded && !raw.destroyed ? 'started' : reply.sent || raw.headersSent || raw.destroyed ? 'gone' : 'open'),
-    headerNames: () => Object.keys(reply.getHeaders()),
-    removeHeader: (name) => void reply.removeHeader(name),
-    setHeader: (name, value) => void reply.header(name, value),
-    getHeader: (name) => reply.getHeader(name),
+    if (raw.headersSent && !raw.writableEnded && !raw.destroyed) return 'started';
+    return reply.sent || raw.headersSent || raw.destroyed ? 'gone' : 'open';
+  }
+
+  headerNames(): string[] {
+    return Object.keys(this.reply.getHeaders());
+  }
+
+  removeHeader(name: string): void {
+    this.reply.removeHeader(name);
+  }
+
+  setHeader(name: string, value: string): void {
+    this.reply.header(name, value);
+  }
+
+  getHeader(name: string): unknown {
+    return this.reply.getHeader(name);
+  }
+
+  end(status: number, body: string | null): void {
     // The body is serialized already: Fastify passes a string on untouched (no response schema applies to
     // it) unless the route set a serializer of its own with `reply.serializer()`, which must not encode it again.
-    end: (status, body) => void (body === null ? reply.code(status).send() : reply.code(status).serializer(asIs).send(body)),
+    if (body === null) this.reply.code(status).send();
+    else this.reply.code(status).serializer(asIs).send(body);
+  }
+
+  abort(): void {
     // As Fastify's own handler does: the client sees a failed response instead of waiting for the rest.
-    abort: () => void raw.destroy(),
-  };
+    this.reply.raw.destroy();
+  }
 }
 
 /**

@@ -2,7 +2,7 @@
  * The handlers' shared parts: the request-ID middleware and the one place a failure becomes a response.
  */
 import { applyProblem, isValidRequestId, renderProblem, resolveRequestId } from '@gateway-errors/core';
-import type { Conventions, ProblemSink } from '@gateway-errors/core';
+import type { Conventions, ProblemSink, ResponseState } from '@gateway-errors/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { headersOf, keepConventions, requestHop, unlessClientClosed } from './context.js';
 import { hopStorage } from './hop-storage.js';
@@ -84,7 +84,7 @@ export function respond(config: Conventions, thrown: unknown, c: Context): Respo
   // into it, and the core drops the stale ones and sets its own over the rest.
   // Headers given, so Hono makes a Headers object the sink's changes stay in, whatever Response class is global.
   const response = c.newResponse(problem.body, { status: problem.status as never, headers: NO_HEADERS });
-  applyProblem(headersSink(response.headers), problem);
+  applyProblem(new HeadersSink(response.headers), problem);
   // Hono copies every header of the response under way onto the one returned, over ours (an ETag,
   // a Cache-Control): everything worth keeping is in ours already, so let that response go.
   letGo(c);
@@ -100,18 +100,34 @@ function letGo(c: Context): void {
 
 /**
  * The headers of a Response made for the problem, with its status and body: it never started, and
- * once its headers are right there is nothing left to send.
+ * once its headers are right there is nothing left to send. A class: a failure makes no closures.
  */
-function headersSink(headers: Headers): ProblemSink {
-  return {
-    state: () => 'open',
-    headerNames: () => headers.keys(),
-    removeHeader: (name) => headers.delete(name),
-    setHeader: (name, value) => headers.set(name, value),
-    getHeader: (name) => headers.get(name),
-    end() {},
-    abort() {},
-  };
+class HeadersSink implements ProblemSink {
+  constructor(private readonly headers: Headers) {}
+
+  state(): ResponseState {
+    return 'open';
+  }
+
+  headerNames(): Iterable<string> {
+    return this.headers.keys();
+  }
+
+  removeHeader(name: string): void {
+    this.headers.delete(name);
+  }
+
+  setHeader(name: string, value: string): void {
+    this.headers.set(name, value);
+  }
+
+  getHeader(name: string): unknown {
+    return this.headers.get(name);
+  }
+
+  end(): void {}
+
+  abort(): void {}
 }
 
 /** An `HTTPException` created with `{ res }`: its response, with the exception's status. */

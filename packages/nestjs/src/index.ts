@@ -14,7 +14,7 @@ import {
   ROUTE_NOT_FOUND,
   writeProblem,
 } from '@gateway-errors/core';
-import type { Conventions, ConventionsOptions, LoggerLike, NodeResponseLike, ProblemSink, RequestIdStash } from '@gateway-errors/core';
+import type { Conventions, ConventionsOptions, LoggerLike, NodeResponseLike, ProblemSink, RequestIdStash, ResponseState } from '@gateway-errors/core';
 import { runWithHop } from '@gateway-errors/core/node';
 import { Catch, Global, Inject, Injectable, Logger, Module, Optional, RequestMethod } from '@nestjs/common';
 import type {
@@ -137,18 +137,7 @@ export class GatewayExceptionFilter implements ExceptionFilter {
 
   /** A Fastify reply written through the adapter, so Fastify's reply lifecycle (hooks, logging) sees the response. */
   private replySink(reply: FastifyReplyLike): ProblemSink {
-    const adapter = this.adapterHost.httpAdapter;
-    const raw = reply.raw as NodeResponseLike;
-    return {
-      // NestJS 11's `isHeadersSent` reads only `reply.sent`, which misses headers flushed through `reply.raw`.
-      state: () => (raw.writableEnded === true || raw.destroyed === true ? 'gone' : adapter.isHeadersSent(reply) || raw.headersSent ? 'started' : 'open'),
-      headerNames: () => Object.keys(reply.getHeaders()),
-      removeHeader: (name) => void reply.removeHeader(name),
-      setHeader: (name, value) => void adapter.setHeader(reply, name, value),
-      getHeader: (name) => reply.getHeader?.(name),
-      end: (status, body) => void adapter.reply(reply, body ?? undefined, status),
-      abort: () => void raw.destroy?.(),
-    };
+    return new ReplySink(this.adapterHost.httpAdapter, reply);
   }
 
   /**
@@ -260,6 +249,49 @@ function isRouteNotFound(exception: unknown, method: string, url: string): boole
     (candidate.getStatus as () => unknown).call(exception) === 404 &&
     candidate.message === `Cannot ${method} ${url}`
   );
+}
+
+/** A Fastify reply as the core writes onto it, through Nest's adapter. A class: a failure makes no closures. */
+class ReplySink implements ProblemSink {
+  private readonly raw: NodeResponseLike;
+
+  constructor(
+    private readonly adapter: HttpAdapterHost['httpAdapter'],
+    private readonly reply: FastifyReplyLike,
+  ) {
+    this.raw = reply.raw as NodeResponseLike;
+  }
+
+  state(): ResponseState {
+    const { raw } = this;
+    if (raw.writableEnded === true || raw.destroyed === true) return 'gone';
+    // NestJS 11's `isHeadersSent` reads only `reply.sent`, which misses headers flushed through `reply.raw`.
+    return this.adapter.isHeadersSent(this.reply) || raw.headersSent ? 'started' : 'open';
+  }
+
+  headerNames(): string[] {
+    return Object.keys(this.reply.getHeaders());
+  }
+
+  removeHeader(name: string): void {
+    this.reply.removeHeader(name);
+  }
+
+  setHeader(name: string, value: string): void {
+    this.adapter.setHeader(this.reply, name, value);
+  }
+
+  getHeader(name: string): unknown {
+    return this.reply.getHeader?.(name);
+  }
+
+  end(status: number, body: string | null): void {
+    this.adapter.reply(this.reply, body ?? undefined, status);
+  }
+
+  abort(): void {
+    this.raw.destroy?.();
+  }
 }
 
 function isFastifyReply(response: unknown): response is FastifyReplyLike {
