@@ -1,7 +1,7 @@
 /**
  * `pnpm bench [error] [proxy] [happy] [micro] [memory] [--quick] [--rounds N] [--duration S]
  *   [--frameworks express,fastify,hono,nest,nest-fastify,express-hpm,fastify-proxy,hono-proxy] [--prof] [--verbose]
- *   [--out FILE]`
+ *   [--out FILE] [--quiet-wait S]`
  *
  * Runs each server in its own process pinned to core 0 and autocannon in this process pinned to
  * core 1 (where `taskset` exists), alternates the variants of a comparison round by round so
@@ -68,6 +68,8 @@ const PEERS: Readonly<Record<Framework, string>> = {
 };
 /** Below this share of one core the server was waiting for the load generator: compare CPU per request. */
 const SATURATED = 0.9;
+/** What RESULTS.md calls a quiet machine: a 1-minute load average below this at the start. */
+const QUIET_LOAD = 0.5;
 
 // `pnpm bench -- --quick` hands the `--` on: options after it are options all the same.
 const args = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));
@@ -83,6 +85,8 @@ const { values, positionals } = parseArgs({
     prof: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     out: { type: 'string' },
+    // Seconds to wait, at most, for the machine to be quiet (1-minute load average below 0.5) before measuring.
+    'quiet-wait': { type: 'string' },
   },
 });
 
@@ -504,7 +508,17 @@ function summary(): string[] {
   return lines;
 }
 
+/** Waits, at most `seconds`, for the 1-minute load average to fall below {@link QUIET_LOAD}. */
+async function quiet(seconds: number): Promise<void> {
+  const until = Date.now() + seconds * 1000;
+  if (loadavg()[0]! < QUIET_LOAD || seconds <= 0) return;
+  progress(`waiting up to ${seconds} s for a quiet machine (load average ${loadavg()[0]!.toFixed(2)}, below ${QUIET_LOAD} wanted)`);
+  while (loadavg()[0]! >= QUIET_LOAD && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5_000));
+}
+
 async function main(): Promise<void> {
+  // A whole run waits for the build before it to settle; a partial or quick one starts at once unless told.
+  await quiet(Number(values['quiet-wait'] ?? (quick || positionals.length > 0 ? 0 : 300)));
   const started = Date.now();
   const pinned = pinSelf(LOAD_CORE);
   const command = `npx -y pnpm@10.34.8 bench${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
@@ -515,9 +529,9 @@ async function main(): Promise<void> {
     '',
     ...machine(),
     `- Settings: ${settings.rounds} alternating rounds of ${settings.duration} s per variant after a ${settings.warmup} s warm-up, ${settings.connections} connections, no pipelining`,
-    ...(loadavg()[0]! > 1
-      ? ['', '> Other work was running on this machine (load average above 1): the load generator and the servers shared their cores with it. Treat these numbers as indicative and re-run on a quiet machine.']
-      : []),
+    ...(loadavg()[0]! >= QUIET_LOAD
+      ? ['', `> The machine was not quiet at the start (load average ${QUIET_LOAD} or more): the load generator and the servers may have shared their cores with other work. Treat these numbers as indicative and re-run on a quiet machine.`]
+      : ['', `> A quiet machine at the start (load average below ${QUIET_LOAD}): the targets below count.`]),
   ];
   for (const line of header) progress(line);
   if (!pinned) progress('(not pinned: results share cores with the load generator)');
