@@ -416,6 +416,8 @@ async function microSuite(): Promise<void> {
   }
   const names = [...new Set(samples.map((sample) => sample.name))];
   const reference = samples.filter((sample) => sample.name === names[0]).map((sample) => sample.nsPerCall);
+  const render = samples.filter((sample) => sample.name === 'renderProblem()').map((sample) => sample.nsPerCall);
+  if (render.length > 0) renderRatio = spread(ratios(render, reference)).median;
   emit(
     table(
       ['function', 'ns per call', `× ${names[0]}`],
@@ -492,18 +494,59 @@ function machine(): string[] {
   ];
 }
 
+/** `renderProblem()` per call over `JSON.stringify` of its body, from the micro suite: lower is better. */
+let renderRatio: number | undefined;
+const RENDER_TARGET = 1.5;
+
+/** The table of the targets, one row per target and a column per framework: this run's median ratios, met or missed. */
+function glance(): string[] {
+  const rows: Array<{ label: string; a: Variant; b: Variant; target: number }> = [
+    { label: 'error path, logging off ÷ hand-written static 502 floor', a: 'ge-quiet', b: 'floor', target: 0.95 },
+    { label: 'error path, default logging ÷ framework default (a logged bare 500)', a: 'ge', b: 'default', target: 1 },
+    { label: 'happy path with `requestId()` ÷ bare', a: 'request-id', b: 'bare', target: 0.97 },
+  ];
+  const cell = (value: number, met: boolean): string => (met ? `${value.toFixed(2)} met` : `${value.toFixed(2)} **missed**`);
+  const body = rows.map(({ label, a, b, target }) => [
+    label,
+    ...FRAMEWORKS.map((framework) => {
+      const verdict = verdicts.find((v) => v.framework === framework && v.comparison.a === a && v.comparison.b === b);
+      if (verdict?.met === undefined) return '';
+      return cell(verdict.decidedBy === 'req/s' ? verdict.throughput.median : verdict.cpu.median, verdict.met);
+    }),
+    `≥ ${target.toFixed(2)}`,
+  ]);
+  body.push([
+    '`renderProblem()` ÷ `JSON.stringify` of the same body (per call)',
+    renderRatio === undefined ? '' : cell(renderRatio, renderRatio <= RENDER_TARGET),
+    ...FRAMEWORKS.slice(1).map(() => ''),
+    `≤ ${RENDER_TARGET.toFixed(2)}`,
+  ]);
+  if (body.every((row) => row.slice(1, -1).every((value) => value === ''))) return [];
+  return [
+    '## At a glance',
+    '',
+    'Each cell: the median of the per-round ratios of this run (req/s where the server was saturated, else CPU per request; see the Method).',
+    '',
+    table(['', ...FRAMEWORKS.map((framework) => STACK_NAMES[framework]), 'target'], body),
+  ];
+}
+
 function summary(): string[] {
   const lines: string[] = [];
-  const missed = verdicts.filter((verdict) => verdict.met === false);
-  const targets = verdicts.filter((verdict) => verdict.met !== undefined).length;
+  const missed = verdicts
+    .filter((verdict) => verdict.met === false)
+    .map((v) => `${STACK_NAMES[v.framework]} ${variantName(v.framework, v.comparison.a)} / ${variantName(v.framework, v.comparison.b)}`);
+  let targets = verdicts.filter((verdict) => verdict.met !== undefined).length;
+  if (renderRatio !== undefined) {
+    targets += 1;
+    if (renderRatio > RENDER_TARGET) missed.push('renderProblem() / JSON.stringify');
+  }
   lines.push(
     targets === 0
       ? 'The suites of this run have no targets.'
       : missed.length === 0
         ? `All ${targets} targets met in this run.`
-      : `Missed in this run: ${missed
-          .map((v) => `${STACK_NAMES[v.framework]} ${variantName(v.framework, v.comparison.a)} / ${variantName(v.framework, v.comparison.b)}`)
-          .join('; ')}.`,
+        : `Missed in this run (${missed.length} of ${targets}): ${missed.join('; ')}.`,
   );
   return lines;
 }
@@ -544,6 +587,8 @@ async function main(): Promise<void> {
     if (suite === 'memory') await memorySuite();
   }
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+  // The table of the targets heads RESULTS.md; on the console it closes the run.
+  console.log([...glance(), ''].join('\n'));
   const tail = [...summary(), '', `Whole run: ${minutes} min; load average at the end: ${loadavg().map((n) => n.toFixed(2)).join(', ')}.`];
   for (const line of tail) emit(line);
 
@@ -551,7 +596,7 @@ async function main(): Promise<void> {
     !quick && suites.length === SUITES.length && frameworks.length === FRAMEWORKS.length && proxyStacks.length === PROXY_STACKS.length;
   const target = values.out ?? (full ? `${benchDir}RESULTS.md` : undefined);
   if (target !== undefined) {
-    writeFileSync(target, [...header, '', readMethod(), '', ...output, ''].join('\n'));
+    writeFileSync(target, [...header, '', ...glance(), '', readMethod(), '', ...output, ''].join('\n'));
     progress(`wrote ${target}`);
   }
 }
