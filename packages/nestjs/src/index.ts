@@ -251,6 +251,16 @@ function isRouteNotFound(exception: unknown, method: string, url: string): boole
   );
 }
 
+/** What a Fastify reply offers to end it. */
+interface SendingReply {
+  code(status: number): SendingReply;
+  serializer(serialize: (payload: string) => string): SendingReply;
+  send(payload?: string): unknown;
+}
+
+/** The serializer of an answer the core serialized. */
+const asIs = (payload: string): string => payload;
+
 /** A Fastify reply as the core writes onto it, through Nest's adapter. A class: a failure makes no closures. */
 class ReplySink implements ProblemSink {
   private readonly raw: NodeResponseLike;
@@ -286,7 +296,11 @@ class ReplySink implements ProblemSink {
   }
 
   end(status: number, body: string | null): void {
-    this.adapter.reply(this.reply, body ?? undefined, status);
+    // Fastify's own reply, as the adapter's `reply` ends in, without its checks for bodies of other kinds:
+    // the body is a string serialized already, so a route's `reply.serializer()` must not encode it again.
+    const reply = this.reply as FastifyReplyLike & SendingReply;
+    if (body === null) reply.code(status).send();
+    else reply.code(status).serializer(asIs).send(body);
   }
 
   abort(): void {
