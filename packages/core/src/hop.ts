@@ -210,14 +210,9 @@ function withTrace(headers: Record<string, string>, received: string | undefined
   return headers;
 }
 
-/** The OpenTelemetry API's global, as a data property of `globalThis` only; without one, no descriptor is made. */
-function otelApi(): OtelGlobal | undefined {
-  return Object.hasOwn(globalThis, OTEL) ? (Object.getOwnPropertyDescriptor(globalThis, OTEL)?.value as OtelGlobal | undefined) : undefined;
-}
-
 function activeTraceId(): string | undefined {
   try {
-    const api = otelApi();
+    const api = Object.getOwnPropertyDescriptor(globalThis, OTEL)?.value as OtelGlobal | undefined;
     const active = api?.context?.active;
     if (typeof active !== 'function') return undefined;
     const context = active.call(api!.context) as { getValue?: (key: symbol) => unknown } | undefined;
@@ -233,7 +228,7 @@ function activeTraceId(): string | undefined {
 
 function otelTraceparent(): { traceparent: string; tracestate?: string | undefined } | undefined {
   try {
-    const api = otelApi();
+    const api = Object.getOwnPropertyDescriptor(globalThis, OTEL)?.value as OtelGlobal | undefined;
     const active = api?.context?.active;
     const inject = api?.propagation?.inject;
     if (typeof active !== 'function' || typeof inject !== 'function') return undefined;

@@ -3,32 +3,24 @@
  * uncaught exception right after the last failure, with stderr a pipe and a file. Each case runs in a
  * child process with the core's sources bundled as the package ships them.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { execFile, spawn } from 'node:child_process';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCore } from './test-support/bundled-core.js';
+import type { BundledCore } from './test-support/bundled-core.js';
 
 const FAILURES = 2_000;
+let core: BundledCore;
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gateway-errors-exit-'));
-  await build({
-    entryPoints: [fileURLToPath(new URL('./index.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    outfile: join(dir, 'core.mjs'),
-    logLevel: 'silent',
-  });
+  core = await bundleCore('gateway-errors-exit-');
+  dir = core.dir;
 });
 
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await core.remove();
 });
 
 const ENDINGS = {
@@ -80,7 +72,6 @@ describe('the default logger loses no line when the process ends', () => {
       const out = join(dir, `stderr-${Math.random().toString(36).slice(2)}.log`);
       const handle = await open(out, 'w');
       try {
-        const { spawn } = await import('node:child_process');
         await new Promise<void>((resolve, reject) => {
           const running = spawn(process.execPath, [file], { cwd: dir, stdio: ['ignore', 'ignore', handle.fd], timeout: 20_000 });
           running.once('error', reject);

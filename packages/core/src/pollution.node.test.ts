@@ -4,32 +4,24 @@
  * child process, so the pollution reaches nothing else.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCore } from './test-support/bundled-core.js';
+import type { BundledCore } from './test-support/bundled-core.js';
 
 const run = promisify(execFile);
+let core: BundledCore;
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gateway-errors-pollution-'));
-  // The core's sources as one module, as the package ships it.
-  await build({
-    entryPoints: [fileURLToPath(new URL('./index.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    outfile: join(dir, 'core.mjs'),
-    logLevel: 'silent',
-  });
+  core = await bundleCore('gateway-errors-pollution-');
+  dir = core.dir;
 });
 
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await core.remove();
 });
 
 /**

@@ -50,7 +50,7 @@ function rest(fs: FileSystem, bytes: Uint8Array, from: number): void {
   const deadline = Date.now() + MAX_WAIT_MS;
   while (offset < bytes.length) {
     try {
-      offset += fs.writeSync(2, offset === 0 ? bytes : bytes.subarray(offset));
+      offset += fs.writeSync(2, bytes.subarray(offset));
     } catch (error) {
       if (!again(error) || Date.now() > deadline) return;
       Atomics.wait((pause ??= new Int32Array(new SharedArrayBuffer(4))), 0, 0, PAUSE_MS);
