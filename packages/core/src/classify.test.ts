@@ -151,6 +151,14 @@ describe('classify: causes and aggregates', () => {
     expect(classify(error).code).toBe('UPSTREAM_UNREACHABLE');
   });
 
+  it("fetch's wrapper says nothing itself: its cause decides, and without one it is an internal error", () => {
+    expect(classify(new TypeError('fetch failed', { cause: errno('ETIMEDOUT') })).code).toBe('UPSTREAM_TIMEOUT');
+    expect(classify(new TypeError('fetch failed')).code).toBe('INTERNAL_ERROR');
+    // Another TypeError keeps every rung: an SDK's TypeError with the status it got is still that status.
+    const sdk = Object.assign(new TypeError('request failed'), { status: 503, response: { status: 503, headers: {} } });
+    expect(classify(sdk).code).toBe(classify(Object.assign(new Error('request failed'), { status: 503, response: { status: 503, headers: {} } })).code);
+  });
+
   it('finds the signal inside an AggregateError (Happy Eyeballs)', () => {
     const aggregate = new AggregateError([errno('ECONNREFUSED'), errno('ECONNREFUSED')], '');
     expect(classify(new TypeError('fetch failed', { cause: aggregate })).code).toBe('UPSTREAM_UNREACHABLE');

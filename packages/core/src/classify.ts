@@ -157,6 +157,9 @@ function recognise(node: Record<string, unknown>, root: boolean): Signal | undef
   if (typeof kind === 'string') {
     const byName = BY_NAME.get(kind) ?? redisBusy(kind, message);
     if (byName !== undefined) return byName;
+    // fetch's (undici's) wrapper of every network failure carries nothing but its cause: the
+    // commonest error of a gateway skips the rungs below.
+    if (kind === 'TypeError' && message === 'fetch failed') return undefined;
   }
 
   // 5. The status an HTTP client or API SDK got from the upstream: never this service's (http-status).

@@ -22,7 +22,7 @@ export interface ConventionsOptions {
   readonly trustIncomingRequestId?: boolean | undefined;
   /** What an incoming request ID must match. Default: 1–200 of `A-Z a-z 0-9 - _ . : = + /`. */
   readonly requestIdPattern?: RegExp | undefined;
-  /** Makes request IDs. Default `crypto.randomUUID()`. */
+  /** Makes request IDs. Default: a random UUID (version 4), as `crypto.randomUUID()` makes. */
   readonly generateRequestId?: (() => string) | undefined;
   /** Retry-After (seconds) of a 503 or 429 when nothing better is known. Default 5. */
   readonly defaultRetryAfter?: number | undefined;

@@ -211,6 +211,8 @@ function withTrace(headers: Record<string, string>, received: string | undefined
 }
 
 function activeTraceId(): string | undefined {
+  // Without OpenTelemetry (the common case): one fast lookup, no descriptor made.
+  if (!(OTEL in globalThis)) return undefined;
   try {
     const api = Object.getOwnPropertyDescriptor(globalThis, OTEL)?.value as OtelGlobal | undefined;
     const active = api?.context?.active;

@@ -279,7 +279,9 @@ function pathOf(url: string | undefined): string {
     const slash = path.indexOf('/', scheme + 3);
     path = slash === -1 ? '/' : path.slice(slash);
   }
-  const end = path.search(/[?#]/);
+  const query = path.indexOf('?');
+  const fragment = path.indexOf('#');
+  const end = query === -1 || (fragment !== -1 && fragment < query) ? fragment : query;
   if (end !== -1) path = path.slice(0, end);
   return encodeReference(path);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_REQUEST_ID_PATTERN, isValidRequestId, resolveRequestId } from './request-id.js';
+import { DEFAULT_REQUEST_ID_PATTERN, isValidRequestId, randomUuid, resolveRequestId } from './request-id.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -68,5 +68,29 @@ describe('resolveRequestId', () => {
     expect(isValidRequestId('a b', /.*/)).toBe(false);
     expect(isValidRequestId('a\r\nb', /[\s\S]*/)).toBe(false);
     expect(isValidRequestId('ab', DEFAULT_REQUEST_ID_PATTERN)).toBe(true);
+  });
+});
+
+describe('randomUuid', () => {
+  it('makes version 4 UUIDs, each one new, across many refills of its random pool', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 5000; i++) {
+      const id = randomUuid();
+      expect(id).toMatch(UUID);
+      seen.add(id);
+    }
+    expect(seen.size).toBe(5000);
+  });
+
+  it('uses every hex digit in every free position', () => {
+    // 122 random bits: over 2,000 IDs each free position sees all 16 digits (a stuck digit fails).
+    const digits = Array.from({ length: 36 }, () => new Set<string>());
+    for (let i = 0; i < 2000; i++) [...randomUuid()].forEach((char, at) => digits[at]!.add(char));
+    digits.forEach((set, at) => {
+      if (at === 8 || at === 13 || at === 18 || at === 23) expect([...set]).toEqual(['-']);
+      else if (at === 14) expect([...set]).toEqual(['4']);
+      else if (at === 19) expect([...set].sort()).toEqual(['8', '9', 'a', 'b']);
+      else expect(set.size).toBe(16);
+    });
   });
 });

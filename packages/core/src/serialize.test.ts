@@ -37,6 +37,31 @@ describe('problemJson', () => {
       { numRuns: 500 },
     );
   });
+
+  it('is JSON.stringify of the body when problems of one code differ in type, title, status or detail', () => {
+    // Codes from a small set, so each body meets the members kept for the last one of its code.
+    const member = fc.constantFrom('A', 'B', 'é"', '');
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            type: member,
+            title: member,
+            status: fc.constantFrom(502, 503),
+            detail: fc.option(member, { nil: undefined }),
+            code: fc.constantFrom('X', 'Y'),
+            requestId: fc.constant('r-1'),
+            retryable: fc.boolean(),
+          }),
+          { minLength: 2, maxLength: 20 },
+        ),
+        (bodies) => {
+          for (const body of bodies) expect(problemJson(body)).toBe(JSON.stringify(body));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
 
 /** A problem as the page of a browser shows it. */

@@ -159,8 +159,7 @@ function definitions(facts: readonly [string, string | undefined][]): string {
  * @internal
  */
 export function problemJson(body: ProblemBody): string {
-  let json = `{"type":${jsonConstant(body.type)},"title":${jsonConstant(body.title)},"status":${body.status}`;
-  if (body.detail !== undefined) json += `,"detail":${jsonConstant(body.detail)}`;
+  let json = head(body);
   if (body.instance !== undefined) json += `,"instance":${jsonString(body.instance)}`;
   json += `,"code":${jsonConstant(body.code)}`;
   if (body.proxyStatus !== undefined) json += `,"proxyStatus":${jsonConstant(body.proxyStatus)}`;
@@ -172,6 +171,33 @@ export function problemJson(body: ProblemBody): string {
   if (body.errors !== undefined) json += `,"errors":${JSON.stringify(body.errors)}`;
   if (body.debug !== undefined) json += `,"debug":${JSON.stringify(body.debug)}`;
   return `${json}}`;
+}
+
+/** The members before `instance` of the last problem of each code, serialized. */
+interface Head {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string | undefined;
+  readonly json: string;
+}
+
+const HEADS = new Map<string, Head>();
+
+/**
+ * `{"type":…,"title":…,"status":…,"detail":…`: the same for nearly every problem of a code, so
+ * kept per code and reused while the four members are the same strings (compared by identity
+ * first, which is what the core's own strings match by).
+ */
+function head({ code, type, title, status, detail }: ProblemBody): string {
+  const known = HEADS.get(code);
+  if (known !== undefined && known.type === type && known.title === title && known.status === status && known.detail === detail) return known.json;
+  let json = `{"type":${jsonConstant(type)},"title":${jsonConstant(title)},"status":${status}`;
+  if (detail !== undefined) json += `,"detail":${jsonConstant(detail)}`;
+  if ((known !== undefined || HEADS.size < MAX_CONSTANTS) && code.length <= MAX_CONSTANT_LENGTH && json.length <= 4 * MAX_CONSTANT_LENGTH) {
+    HEADS.set(code, { type, title, status, detail, json });
+  }
+  return json;
 }
 
 /** Printable ASCII but `"` and `\`: JSON holds it as it is. */
