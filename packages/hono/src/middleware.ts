@@ -20,9 +20,13 @@ export function requestIdMiddleware(config: Conventions): MiddlewareHandler<Requ
     const id = isValidRequestId(known, config.requestIdPattern) ? known : resolveRequestId(headersOf(c), config);
     c.set('requestId', id);
     keepConventions(c, config);
-    // Every response Hono makes for this request starts with it (and with a Headers object of its own,
-    // which the lightweight Response of @hono/node-server needs for later changes to its headers to stick).
-    c.header(config.requestIdHeader, id);
+    const outgoing = nodeResponse(c);
+    // On @hono/node-server the header goes on the Node.js response, under whatever Response the handler
+    // makes: Hono's own then keep their plain header records, which node-server writes as they are.
+    // Elsewhere every response Hono makes for this request starts with it (and with a Headers object of
+    // its own, which a lightweight Response needs for later changes to its headers to stick).
+    if (outgoing === undefined) c.header(config.requestIdHeader, id);
+    else outgoing.setHeader(config.requestIdHeader, id);
     const storage = hopStorage();
     try {
       // Where the runtime has AsyncLocalStorage, upstream calls made from here on forward this request's ID.
@@ -32,8 +36,63 @@ export function requestIdMiddleware(config: Conventions): MiddlewareHandler<Requ
       c.res = respond(config, error, c);
     }
     // A Response the handler made itself (proxy(), fetch(), new Response()) replaced Hono's: set it there too.
-    stamp(c, config.requestIdHeader, id);
+    if (outgoing === undefined || !stampLightweight(c.res, config.requestIdHeader, id)) stamp(c, config.requestIdHeader, id);
   };
+}
+
+/** What the middleware needs of the Node.js response under `@hono/node-server` (`c.env.outgoing`). */
+interface NodeResponse {
+  setHeader(name: string, value: string): unknown;
+  readonly headersSent: boolean;
+}
+
+/** `c.env.outgoing` when the app runs on `@hono/node-server` and nothing has been sent yet. */
+function nodeResponse(c: Context): NodeResponse | undefined {
+  const env = c.env as { incoming?: unknown; outgoing?: Partial<NodeResponse> } | undefined;
+  const outgoing = env?.outgoing;
+  return typeof env?.incoming === 'object' &&
+    typeof outgoing === 'object' &&
+    outgoing !== null &&
+    typeof outgoing.setHeader === 'function' &&
+    outgoing.headersSent === false
+    ? (outgoing as NodeResponse)
+    : undefined;
+}
+
+/** The key under which @hono/node-server's lightweight Response keeps `[status, body, headers]`, once seen. */
+let cacheKey: symbol | undefined;
+
+/**
+ * Whether the answer, a lightweight Response of @hono/node-server that node-server writes from its
+ * status, body and header record as they are, carries no other request ID than `id` (set on the
+ * Node.js response, which the record's headers would override). Looked at without turning it into a
+ * whole Web Response; `false` for any other answer, which {@link stamp} then handles.
+ */
+function stampLightweight(response: Response, name: string, id: string): boolean {
+  cacheKey ??= lightweightKey(response);
+  const cached = cacheKey === undefined ? undefined : (response as unknown as Record<symbol, unknown>)[cacheKey];
+  if (!Array.isArray(cached) || cached.length !== 3) return false;
+  const headers: unknown = cached[2];
+  if (headers === undefined) return true;
+  if (headers instanceof Headers) {
+    if (headers.get(name) !== id) headers.set(name, id);
+    return true;
+  }
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return false;
+  // A record the handler may share between responses: never changed here; one naming the header is stamped as a copy.
+  for (const key in headers) if (key.length === name.length && key.toLowerCase() === name) return false;
+  return true;
+}
+
+function lightweightKey(response: Response): symbol | undefined {
+  try {
+    for (const key of Object.getOwnPropertySymbols(response)) {
+      if (key.description === 'cache' && Array.isArray((response as unknown as Record<symbol, unknown>)[key])) return key;
+    }
+  } catch {
+    // A Proxy or an exotic Response: the general way.
+  }
+  return undefined;
 }
 
 /**

@@ -134,6 +134,43 @@ describe('requestId() on answers the handler made itself', () => {
   });
 });
 
+describe('requestId() on @hono/node-server', () => {
+  it("puts this request's ID, and no other, on every kind of answer", async () => {
+    const shared = Object.freeze({ 'X-Request-Id': 'the-handlers-own', 'x-kept': 'yes' });
+    const single = Object.freeze({ 'X-Request-Id': 'the-handlers-own' });
+    const hono = app();
+    hono.get('/json', (c) => c.json({ id: c.get('requestId') }));
+    hono.get('/text', (c) => c.text('plain'));
+    hono.get('/own-header', (c) => {
+      c.header('x-request-id', 'set-by-the-handler');
+      return c.text('own');
+    });
+    hono.get('/record', (c) => c.body('record', 200, shared));
+    hono.get('/single', (c) => c.body('single', 200, single));
+    hono.get('/response', () => new Response('made', { headers: { 'x-request-id': 'made-by-the-handler' } }));
+    hono.get('/empty', (c) => c.body(null, 204));
+    hono.get('/redirect', (c) => c.redirect('/json'));
+    hono.get('/stream', () => new Response(new ReadableStream({ start: (controller) => controller.close() })));
+    // The upstream answers with its own x-request-id.
+    hono.get('/upstream-id', () => fetch(`${echo.url}/x`));
+    const url = await gateway(hono);
+    for (const path of ['/json', '/text', '/own-header', '/record', '/single', '/response', '/empty', '/redirect', '/stream', '/upstream-id']) {
+      for (const incoming of ['node-1', undefined]) {
+        const response = await fetch(`${url}${path}`, { headers: incoming === undefined ? {} : { 'x-request-id': incoming }, redirect: 'manual' });
+        const id = response.headers.get('x-request-id');
+        if (incoming === undefined) expect(id, path).toMatch(UUID);
+        else expect(id, path).toBe(incoming);
+        if (path === '/json') expect(await response.json()).toEqual({ id });
+        else await response.arrayBuffer();
+        if (path === '/record') expect(response.headers.get('x-kept')).toBe('yes');
+      }
+    }
+    // The handler's records are its own: read, never changed.
+    expect(shared).toEqual({ 'X-Request-Id': 'the-handlers-own', 'x-kept': 'yes' });
+    expect(single).toEqual({ 'X-Request-Id': 'the-handlers-own' });
+  });
+});
+
 describe('gatewayErrors() without requestId() on @hono/node-server', () => {
   it("keeps the problem's headers on node-server's lightweight Response", async () => {
     const hono = new Hono<{ Variables: RequestIdVariables }>();
