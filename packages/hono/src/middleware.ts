@@ -69,9 +69,8 @@ let cacheKey: symbol | undefined;
  * whole Web Response; `false` for any other answer, which {@link stamp} then handles.
  */
 function stampLightweight(response: Response, name: string, id: string): boolean {
-  cacheKey ??= lightweightKey(response);
-  const cached = cacheKey === undefined ? undefined : (response as unknown as Record<symbol, unknown>)[cacheKey];
-  if (!Array.isArray(cached) || cached.length !== 3) return false;
+  const cached = lightweightParts(response);
+  if (cached === undefined) return false;
   const headers: unknown = cached[2];
   if (headers === undefined) return true;
   if (headers instanceof Headers) {
@@ -82,6 +81,18 @@ function stampLightweight(response: Response, name: string, id: string): boolean
   // A record the handler may share between responses: never changed here; one naming the header is stamped as a copy.
   for (const key in headers) if (key.length === name.length && key.toLowerCase() === name) return false;
   return true;
+}
+
+/** `[status, body, headers]` of a lightweight Response of @hono/node-server that node-server will write as they are. */
+function lightweightParts(response: Response): unknown[] | undefined {
+  cacheKey ??= lightweightKey(response);
+  const cached = cacheKey === undefined ? undefined : (response as unknown as Record<symbol, unknown>)[cacheKey];
+  return Array.isArray(cached) && cached.length === 3 ? cached : undefined;
+}
+
+/** The header record a lightweight Response of @hono/node-server keeps, as it was given. */
+function headerRecordOf(response: Response): unknown {
+  return lightweightParts(response)?.[2];
 }
 
 function lightweightKey(response: Response): symbol | undefined {
@@ -141,16 +152,18 @@ export function respond(config: Conventions, thrown: unknown, c: Context): Respo
   }
   // One Response per failure: newResponse() carries the headers set so far (CORS, Vary, the request ID)
   // into it, and the core drops the stale ones and sets its own over the rest.
-  // Headers given, so Hono makes a Headers object the sink's changes stay in, whatever Response class is global.
-  const response = c.newResponse(problem.body, { status: problem.status as never, headers: NO_HEADERS });
-  applyProblem(new HeadersSink(response.headers), problem);
+  // With no headers set so far, Hono hands a record of one header to the Response as it is: on
+  // @hono/node-server, whose lightweight Response keeps it for the Node.js response, the problem's
+  // headers go into that record, written as they are, without a Headers object.
+  const record: Record<string, string> = { [config.requestIdHeader]: problem.requestId };
+  const response = c.newResponse(problem.body, problem.status as never, record);
+  if (nodeResponse(c) !== undefined && headerRecordOf(response) === record) Object.assign(record, problem.headers);
+  else applyProblem(new HeadersSink(response.headers), problem);
   // Hono copies every header of the response under way onto the one returned, over ours (an ETag,
   // a Cache-Control): everything worth keeping is in ours already, so let that response go.
   letGo(c);
   return response;
 }
-
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Drops the context's response: Hono's setter takes `undefined`, though its type says `Response`. */
 function letGo(c: Context): void {
