@@ -23,7 +23,7 @@ import { constructorName, keep } from './own.js';
 import { DATA_STORE_MESSAGES, DATA_STORE_NAMES, grpcDetails, grpcSignal, isPostgresError, postgresSignal, redisBusy } from './shapes/data-stores.js';
 import { fromUpstreamStatus, SDK_NAMES, upstreamAnswer } from './shapes/http-status.js';
 import { brandedUpstreamError, ownStatus, upstreamName } from './shapes/own-errors.js';
-import { connectionCode, resilienceFlags, tlsCode, TRANSPORT_MESSAGES, TRANSPORT_NAMES } from './shapes/transport.js';
+import { connectionCode, isCauseWrapper, resilienceFlags, tlsCode, TRANSPORT_MESSAGES, TRANSPORT_NAMES } from './shapes/transport.js';
 import { checkPrototype, complete } from './signals.js';
 import type { Signal } from './signals.js';
 import { MAX_NODES, walk } from './walk.js';
@@ -157,9 +157,8 @@ function recognise(node: Record<string, unknown>, root: boolean): Signal | undef
   if (typeof kind === 'string') {
     const byName = BY_NAME.get(kind) ?? redisBusy(kind, message);
     if (byName !== undefined) return byName;
-    // fetch's (undici's) wrapper of every network failure carries nothing but its cause: the
-    // commonest error of a gateway skips the rungs below.
-    if (kind === 'TypeError' && message === 'fetch failed') return undefined;
+    // The commonest error of a gateway says nothing but its cause: the rungs below are skipped.
+    if (isCauseWrapper(kind, message)) return undefined;
   }
 
   // 5. The status an HTTP client or API SDK got from the upstream: never this service's (http-status).

@@ -59,8 +59,11 @@ function nodeResponse(c: Context): NodeResponse | undefined {
     : undefined;
 }
 
-/** The key under which @hono/node-server's lightweight Response keeps `[status, body, headers]`, once seen. */
-let cacheKey: symbol | undefined;
+/**
+ * The key under which @hono/node-server's lightweight Response keeps `[status, body, headers]`, found
+ * once on the global Response, which node-server replaces (`null` where it did not: none to look at).
+ */
+let cacheKey: symbol | null | undefined;
 
 /**
  * Whether the answer, a lightweight Response of @hono/node-server that node-server writes from its
@@ -85,25 +88,21 @@ function stampLightweight(response: Response, name: string, id: string): boolean
 
 /** `[status, body, headers]` of a lightweight Response of @hono/node-server that node-server will write as they are. */
 function lightweightParts(response: Response): unknown[] | undefined {
-  cacheKey ??= lightweightKey(response);
-  const cached = cacheKey === undefined ? undefined : (response as unknown as Record<symbol, unknown>)[cacheKey];
+  if (cacheKey === undefined) cacheKey = lightweightKey();
+  const cached = cacheKey === null ? undefined : (response as unknown as Record<symbol, unknown>)[cacheKey];
   return Array.isArray(cached) && cached.length === 3 ? cached : undefined;
 }
 
-/** The header record a lightweight Response of @hono/node-server keeps, as it was given. */
-function headerRecordOf(response: Response): unknown {
-  return lightweightParts(response)?.[2];
-}
-
-function lightweightKey(response: Response): symbol | undefined {
+function lightweightKey(): symbol | null {
   try {
-    for (const key of Object.getOwnPropertySymbols(response)) {
-      if (key.description === 'cache' && Array.isArray((response as unknown as Record<symbol, unknown>)[key])) return key;
+    const probe = new Response('');
+    for (const key of Object.getOwnPropertySymbols(probe)) {
+      if (key.description === 'cache' && Array.isArray((probe as unknown as Record<symbol, unknown>)[key])) return key;
     }
   } catch {
-    // A Proxy or an exotic Response: the general way.
+    // An exotic global Response: the general way.
   }
-  return undefined;
+  return null;
 }
 
 /**
@@ -157,7 +156,7 @@ export function respond(config: Conventions, thrown: unknown, c: Context): Respo
   // headers go into that record, written as they are, without a Headers object.
   const record: Record<string, string> = { [config.requestIdHeader]: problem.requestId };
   const response = c.newResponse(problem.body, problem.status as never, record);
-  if (nodeResponse(c) !== undefined && headerRecordOf(response) === record) Object.assign(record, problem.headers);
+  if (nodeResponse(c) !== undefined && lightweightParts(response)?.[2] === record) Object.assign(record, problem.headers);
   else applyProblem(new HeadersSink(response.headers), problem);
   // Hono copies every header of the response under way onto the one returned, over ours (an ETag,
   // a Cache-Control): everything worth keeping is in ours already, so let that response go.

@@ -89,6 +89,15 @@ export const TRANSPORT_MESSAGES: SignalEntries = [
   ['stream has been aborted', INCOMPLETE],
 ];
 
+/**
+ * @internal Whether an error is only a wrapper whose cause says what failed: fetch's (undici's)
+ * `TypeError: fetch failed` around every network failure. The classifier goes on to its cause without
+ * reading the wrapper further.
+ */
+export function isCauseWrapper(kind: string, message: unknown): boolean {
+  return kind === 'TypeError' && message === 'fetch failed';
+}
+
 const TLS_CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(?:GET|VERIFY|DECRYPT)|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED/;
 
 /** @internal A connection-level string `code` (anything but TLS, which {@link tlsCode} reads). */
