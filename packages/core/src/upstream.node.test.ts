@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { refusedPort } from '@gateway-errors/fault-servers';
 import axios from 'axios';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from './classify.js';
@@ -60,10 +61,7 @@ describe('fetchUpstream', () => {
   });
 
   it('a refused connection gives a retryable 502 naming the upstream', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await refusedPort();
     const error = await rejection(fetchUpstream('ledger', `http://127.0.0.1:${port}/`, { method: 'POST' }));
     expect(BadGatewayError.isInstance(error)).toBe(true);
     expect(classify(error, { method: 'POST' })).toMatchObject({ status: 502, code: 'UPSTREAM_UNREACHABLE', retryable: true, upstream: 'ledger' });

@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { ErrorReport } from '@gateway-errors/core';
+import { refusedPort } from '@gateway-errors/fault-servers';
 import { ApolloDriver } from '@nestjs/apollo';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import { ConflictException, Controller, Get, Module } from '@nestjs/common';
@@ -39,11 +40,8 @@ let hanging: Server;
 const sockets = new Set<Socket>();
 
 beforeAll(async () => {
-  // A port that was just closed refuses; a server that accepts and never answers hangs.
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  refusedUrl = `http://127.0.0.1:${(probe.address() as AddressInfo).port}/orders/7`;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  // A port outside the range `listen(0)` hands out refuses; a server that accepts and never answers hangs.
+  refusedUrl = `http://127.0.0.1:${await refusedPort()}/orders/7`;
   hanging = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
