@@ -14,6 +14,7 @@ export async function start(variant: Variant, upstreamError: unknown): Promise<R
   const callOrders = upstreamCall(upstreamError);
 
   if (variant === 'request-id') app.use(requestId());
+  if (variant === 'request-id-no-hop') app.use(requestId({ hopStorage: false }));
   if (variant === 'id-floor') {
     app.use((_req, res, next) => {
       res.setHeader('x-request-id', randomUUID());
@@ -45,6 +46,7 @@ export async function start(variant: Variant, upstreamError: unknown): Promise<R
 
   if (variant === 'ge-quiet') app.use(gatewayErrors({ onError: false }));
   if (variant === 'ge' || variant === 'request-id') app.use(gatewayErrors());
+  if (variant === 'request-id-no-hop') app.use(gatewayErrors({ hopStorage: false }));
   if (variant === 'floor') {
     // eslint-disable-next-line max-params
     const floor: ErrorRequestHandler = (_error, _req, res, _next) => {

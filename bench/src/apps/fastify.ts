@@ -10,7 +10,7 @@ import type { RunningApp, Variant } from './shared.js';
 // Logging off in every variant (Fastify's default): its default error handler then logs nothing either.
 export async function start(variant: Variant, upstreamError: unknown): Promise<RunningApp> {
   const app: FastifyInstance = Fastify(
-    variant === 'request-id' ? { genReqId: genReqId() } : variant === 'id-floor' ? { genReqId: () => randomUUID() } : {},
+    variant === 'request-id' || variant === 'request-id-no-hop' ? { genReqId: genReqId() } : variant === 'id-floor' ? { genReqId: () => randomUUID() } : {},
   );
   if (variant === 'id-floor') {
     app.addHook('onRequest', (request, reply, done) => {
@@ -21,6 +21,7 @@ export async function start(variant: Variant, upstreamError: unknown): Promise<R
   const callOrders = upstreamCall(upstreamError);
 
   if (variant === 'request-id') await app.register(gatewayErrors);
+  if (variant === 'request-id-no-hop') await app.register(gatewayErrors, { hopStorage: false });
   if (variant === 'peer') await app.register(sensible);
   app.get(OK_PATH, async () => ({ ok: true }));
 

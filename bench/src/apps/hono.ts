@@ -14,6 +14,7 @@ export async function start(variant: Variant, upstreamError: unknown): Promise<R
   const callOrders = upstreamCall(upstreamError);
 
   if (variant === 'request-id') app.use(requestId());
+  if (variant === 'request-id-no-hop') app.use(requestId({ hopStorage: false }));
   if (variant === 'id-floor') {
     app.use(async (c, next) => {
       c.header('x-request-id', randomUUID());
@@ -37,6 +38,7 @@ export async function start(variant: Variant, upstreamError: unknown): Promise<R
 
   if (variant === 'ge-quiet') app.onError(gatewayErrors({ onError: false }));
   if (variant === 'ge' || variant === 'request-id') app.onError(gatewayErrors());
+  if (variant === 'request-id-no-hop') app.onError(gatewayErrors({ hopStorage: false }));
   if (variant === 'floor') app.onError((_error, c) => c.body(FLOOR_BODY, 502, floorHeaders()));
   // 'default' and 'bare': Hono's onError, which prints every error with console.error.
 

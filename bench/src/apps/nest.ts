@@ -73,7 +73,8 @@ async function startOn(platform: 'express' | 'fastify', variant: Variant, upstre
     }
   }
 
-  const imports: NonNullable<ModuleMetadata['imports']> = variant === 'request-id' ? [GatewayErrorsModule.forRoot()] : [];
+  const imports: NonNullable<ModuleMetadata['imports']> =
+    variant === 'request-id' ? [GatewayErrorsModule.forRoot()] : variant === 'request-id-no-hop' ? [GatewayErrorsModule.forRoot({ hopStorage: false })] : [];
   @Module({ imports, controllers: [OrdersController], providers: [IdFloorMiddleware] })
   class AppModule implements NestModule {
     configure(consumer: MiddlewareConsumer): void {

@@ -19,6 +19,8 @@ export type Variant =
   | 'bare'
   /** Happy path: the request-ID middleware (and error handler) installed. */
   | 'request-id'
+  /** Happy path: the same, with `hopStorage: false` (no AsyncLocalStorage for the upstream helpers). */
+  | 'request-id-no-hop'
   /** Happy path: a hand-written middleware that sets a fresh UUID as `x-request-id`, the least a request ID costs. */
   | 'id-floor';
 

@@ -1,5 +1,9 @@
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { defineConventions, toLogEntry } from '@gateway-errors/core';
 import type { ErrorHook, ErrorReport, LogEntry, Mode } from '@gateway-errors/core';
+import { fetchUpstream } from '@gateway-errors/core/upstream';
 import { startFaults } from '@gateway-errors/fault-servers';
 import type { Faults } from '@gateway-errors/fault-servers';
 import request from 'supertest';
@@ -21,6 +25,29 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 const VOLATILE = ['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'etag'];
 const SECRETS = ['buried-SECRET', 'admin', 'tok-SECRET', 'auth-SECRET', '127.0.0.1', 'ECONNREFUSED', 'ECONNRESET', 'fetch failed', 'node:', '.js:', '.ts:'];
 const MODES: readonly Mode[] = ['production', 'development'];
+
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+/** An upstream that answers 500 to everything and keeps the headers of each request it got. */
+interface CapturingUpstream {
+  readonly url: string;
+  readonly seen: IncomingHttpHeaders[];
+  close(): Promise<void>;
+}
+
+async function capturingUpstream(): Promise<CapturingUpstream> {
+  const seen: IncomingHttpHeaders[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers);
+    res.writeHead(500, { 'content-type': 'text/plain', connection: 'close' }).end('ledger down');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 /** Answers by scenario, mode and target, for the cross-adapter comparison at the end. */
 const answers = new Map<string, Map<string, Answer>>();
@@ -202,6 +229,40 @@ describe.each(targets)('$name', (target) => {
       expect(mine[0]?.requestId).toBe(answer.headers['x-request-id']);
       expect(mine[0]?.classification.status).toBe(scenario.expected.status);
       put(logEntries, `${scenario.name} (${mode})`, target, toLogEntry(mine[0]!));
+    });
+  });
+
+  // The request's hop: kept for upstream calls that are not handed one, unless the conventions say not to.
+  describe.each([
+    { storage: 'kept', hopStorage: true },
+    { storage: 'not kept', hopStorage: false },
+  ])('production, hop storage $storage', ({ hopStorage }) => {
+    let app: RunningTarget;
+    let upstream: CapturingUpstream;
+
+    beforeAll(async () => {
+      upstream = await capturingUpstream();
+      const actions = new Map([['hop', () => fetchUpstream('ledger', `${upstream.url}/ledger/7`)]]);
+      app = await target.start(defineConventions({ mode: 'production', onError: false, hopStorage }), faults, { actions });
+    });
+
+    afterAll(async () => {
+      await Promise.all([app.close(), upstream.close()]);
+    });
+
+    it(`forwards ${hopStorage ? "the request's ID and traceparent" : 'neither the ID nor the traceparent'} to a fetchUpstream call, and answers alike`, async () => {
+      const id = `hop-${String(hopStorage)}`;
+      const answer = await request(app.url).get('/s/hop').set('x-request-id', id).set('traceparent', TRACEPARENT);
+      expect(answer.status).toBe(502);
+      expect(answer.headers['x-request-id']).toBe(id);
+      expect(answer.body).toMatchObject({ code: 'UPSTREAM_ERROR_STATUS', requestId: id });
+      expect(upstream.seen).toHaveLength(1);
+      const [seen] = upstream.seen;
+      if (hopStorage) expect(seen).toMatchObject({ 'x-request-id': id, traceparent: TRACEPARENT });
+      else {
+        expect(seen).not.toHaveProperty('x-request-id');
+        expect(seen).not.toHaveProperty('traceparent');
+      }
     });
   });
 

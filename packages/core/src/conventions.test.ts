@@ -21,6 +21,7 @@ describe('defineConventions', () => {
       proxyStatus: true,
       proxyName: 'gateway-errors',
       mappers: [],
+      hopStorage: true,
     });
     expect(Object.isFrozen(conventions)).toBe(true);
     expect(Object.isFrozen(conventions.mappers)).toBe(true);
@@ -54,6 +55,7 @@ describe('defineConventions', () => {
     ['a proxy name with a space', { proxyName: 'my proxy' }, /`proxyName`/],
     ['a non-function hook', { onError: 'console' as unknown as false }, /`onError` must be a function or false/],
     ['a non-function mapper', { mappers: [42 as unknown as () => undefined] }, /`mappers`/],
+    ['a hop storage that is not a boolean', { hopStorage: 'off' as unknown as boolean }, /`hopStorage` must be a boolean/],
   ];
 
   it.each(['X-Request-ID', 'X-Request-Id', 'x-request-id'])('takes the header name %s in any case and keeps it in lower case', (name) => {

@@ -54,6 +54,15 @@ export interface ConventionsOptions {
    */
   readonly upstreamTimeoutMs?: number | undefined;
   /**
+   * Whether the request-ID middleware keeps each request's hop (its ID and `traceparent`) in
+   * AsyncLocalStorage, so `withUpstream`, `fetchUpstream`, `forwardHeaders()` and the NestJS axios
+   * integration called while handling it forward them without being handed the hop. Default `true`.
+   * On Node.js 20 and 22 that storage switches on async hooks for every promise of the process; a
+   * service that hands the hop over itself (`{ hop }`), or only forwards through the proxy
+   * integrations (which read the request), can set `false` and not pay for it.
+   */
+  readonly hopStorage?: boolean | undefined;
+  /**
    * Called with every problem answered, whatever `onError` does: where traces and metrics are recorded
    * (`@gateway-errors/otel`). Each runs in the request's context, before the answer is written; a throw
    * is swallowed. Default none.
@@ -81,6 +90,7 @@ export interface Conventions {
   readonly mappers: readonly ErrorMapper[];
   readonly instance: boolean | InstanceMapper;
   readonly upstreamTimeoutMs: number;
+  readonly hopStorage: boolean;
   readonly observers: readonly ProblemObserver[];
 }
 
@@ -100,6 +110,7 @@ const KEYS: ReadonlySet<string> = new Set([
   'mappers',
   'instance',
   'upstreamTimeoutMs',
+  'hopStorage',
   'observers',
 ]);
 
@@ -144,6 +155,7 @@ export function defineConventions(input: ConventionsOptions = {}): Conventions {
     mappers = [],
     instance = true,
     upstreamTimeoutMs = DEFAULT_UPSTREAM_TIMEOUT_MS,
+    hopStorage = true,
     observers = [],
   } = options;
 
@@ -181,6 +193,7 @@ export function defineConventions(input: ConventionsOptions = {}): Conventions {
   if (typeof upstreamTimeoutMs !== 'number' || !Number.isFinite(upstreamTimeoutMs) || upstreamTimeoutMs <= 0 || upstreamTimeoutMs > MAX_TIMER_MS) {
     fail('upstreamTimeoutMs', `a number of milliseconds above 0, at most ${MAX_TIMER_MS}`, upstreamTimeoutMs);
   }
+  if (typeof hopStorage !== 'boolean') fail('hopStorage', 'a boolean', hopStorage);
   if (!Array.isArray(observers) || observers.some((observer) => typeof observer !== 'function')) {
     fail('observers', 'an array of functions', observers);
   }
@@ -201,6 +214,7 @@ export function defineConventions(input: ConventionsOptions = {}): Conventions {
     mappers: Object.freeze(Array.from(mappers)),
     instance,
     upstreamTimeoutMs,
+    hopStorage,
     observers: Object.freeze(Array.from(observers)),
   });
   defined.add(conventions);

@@ -58,7 +58,8 @@ export function requestId(conventions?: Conventions | ConventionsOptions): Reque
     req.id = id;
     res.locals['requestId'] = id;
     res.setHeader(header, id);
-    runWithHop(hopOf(req.headers, id, config), next);
+    if (config.hopStorage) runWithHop(hopOf(req.headers, id, config), next);
+    else next();
   };
 }
 

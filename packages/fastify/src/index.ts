@@ -158,7 +158,8 @@ const plugin: FastifyPluginCallback<GatewayErrorsOptions> = (app, options, done)
     // The rest of the request runs with its hop current, so upstream calls made while handling it pass
     // its ID and trace context on (withUpstream, fetchUpstream, forwardHeaders()). Fastify runs body
     // parsing, the handler and the error handler in this async context (its content-type parsers keep it).
-    runWithHop(hopOf(request.headers, id, config), next);
+    if (config.hopStorage) runWithHop(hopOf(request.headers, id, config), next);
+    else next();
   });
   app.setErrorHandler(errorHandler(config));
   done();

@@ -27,7 +27,7 @@ export function requestIdMiddleware(config: Conventions): MiddlewareHandler<Requ
     // its own, which a lightweight Response needs for later changes to its headers to stick).
     if (outgoing === undefined) c.header(config.requestIdHeader, id);
     else outgoing.setHeader(config.requestIdHeader, id);
-    const storage = hopStorage();
+    const storage = config.hopStorage ? hopStorage() : null;
     try {
       // Where the runtime has AsyncLocalStorage, upstream calls made from here on forward this request's ID.
       await (storage === null ? next() : storage.run(requestHop(c), next));

@@ -68,7 +68,8 @@ export class RequestIdMiddleware implements NestMiddleware {
     const id = resolveRequestId(req.headers, this.conventions);
     req[REQUEST_ID_KEY] = id;
     res.setHeader(this.conventions.requestIdHeader, id);
-    runWithHop(hopOf(req.headers, id, this.conventions), next);
+    if (this.conventions.hopStorage) runWithHop(hopOf(req.headers, id, this.conventions), next);
+    else next();
   }
 }
 
