@@ -207,16 +207,23 @@ async function expectProblem(url, { status, code, upstream }) {
   return `${response.status} ${body.code}`;
 }
 
-/** A port nothing listens on: one the system handed out, closed again. */
-function closedPort() {
-  return new Promise((resolve, reject) => {
+/**
+ * A port nothing listens on: bound and closed again, below Linux's ephemeral range (32768–60999), so an
+ * app started later on port 0 cannot be handed it (and proxy to itself).
+ */
+async function closedPort() {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+    const bound = await new Promise((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
     });
-  });
+    if (!bound) continue;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+  throw new Error('no free port between 20000 and 30000 after 50 tries');
 }
 
 /**

@@ -4,8 +4,7 @@
  * escapes as an unhandled rejection.
  */
 import 'reflect-metadata';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { Controller, Get, Module, UseFilters } from '@nestjs/common';
 import type { INestApplication, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -29,14 +28,6 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('a TCP microservice with the module imported', () => {
   @Controller()
   class OrdersHandler {
@@ -55,13 +46,14 @@ describe('a TCP microservice with the module imported', () => {
   class MicroserviceModule {}
 
   async function start(): Promise<ClientProxy> {
-    const port = await freePort();
+    // Port 0: the system picks a free one, which no other test can take in between.
     const microservice: INestMicroservice = await NestFactory.createMicroservice(MicroserviceModule, {
       transport: Transport.TCP,
-      options: { host: '127.0.0.1', port },
+      options: { host: '127.0.0.1', port: 0 },
       logger: false,
     });
     await microservice.listen();
+    const { port } = microservice.unwrap<Server>().address() as AddressInfo;
     const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
     closers.push(async () => {
       await client.close();
