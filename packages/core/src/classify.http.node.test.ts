@@ -399,6 +399,8 @@ interface Row {
   readonly method: Method;
   readonly run: () => Promise<unknown>;
   readonly expected: Expected;
+  /** Runs again when it fails: only where a client's own bug can lose the failure being produced. */
+  readonly retry?: number;
 }
 
 function rows(scenario: string, clients: readonly ClientName[], make: (client: Client, method: Method) => Promise<unknown>, expected: Expected, methods: readonly Method[] = ['GET']): Row[] {
@@ -414,14 +416,10 @@ function rows(scenario: string, clients: readonly ClientName[], make: (client: C
 
 function runRows(table: readonly Row[]): void {
   for (const row of table) {
-    it(
-      row.name,
-      async () => {
-        const error = await rejection(row.run());
-        expectClassified(error, row.expected, row.method === 'GET' ? [GET] : [POST, POST_WITH_KEY]);
-      },
-      TEST_TIMEOUT,
-    );
+    it(row.name, { timeout: TEST_TIMEOUT, retry: row.retry ?? 0 }, async () => {
+      const error = await rejection(row.run());
+      expectClassified(error, row.expected, row.method === 'GET' ? [GET] : [POST, POST_WITH_KEY]);
+    });
   }
 }
 
@@ -530,10 +528,16 @@ describe('TLS', () => {
 });
 
 describe('caller aborts', () => {
-  runRows([
-    ...rows('caller abort while waiting for the response', ALL, (c, method) => c(`${servers.hang.url}/p`, { method, signal: abortSoon() }), ABORTED, ['GET', 'POST']),
-    ...rows('caller abort while reading the body', ALL, (c, method) => c(`${servers.bodyStall.url}/p`, { method, signal: abortSoon() }), ABORTED),
-  ]);
+  // ky hands the signal on through copies of a Request, whose abort undici follows weakly: a garbage
+  // collection between the request and the abort (a busy parallel run) loses it, and ky waits for ever
+  // (nodejs/undici#4068). Such a row runs again; withUpstream's own deadline does not depend on it.
+  const kyMayLoseIt = (row: Row): Row => (row.name.startsWith('ky ') ? { ...row, retry: 2 } : row);
+  runRows(
+    [
+      ...rows('caller abort while waiting for the response', ALL, (c, method) => c(`${servers.hang.url}/p`, { method, signal: abortSoon() }), ABORTED, ['GET', 'POST']),
+      ...rows('caller abort while reading the body', ALL, (c, method) => c(`${servers.bodyStall.url}/p`, { method, signal: abortSoon() }), ABORTED),
+    ].map(kyMayLoseIt),
+  );
 });
 
 describe('upstream answers with an error status', () => {

@@ -1,8 +1,13 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { refusedPort } from '@gateway-errors/fault-servers';
 import axios from 'axios';
+import ky from 'ky';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from './classify.js';
 import { BadGatewayError, GatewayTimeoutError, ServiceUnavailableError, UpstreamError } from './errors.js';
@@ -81,6 +86,53 @@ describe('withUpstream', () => {
   it("makes axios's cancellation by the deadline a 504, not a caller abort", async () => {
     const error = await rejection(withUpstream('pricing', (signal) => axios.get(`${base}/hang`, { signal }), { timeoutMs: 50 }));
     expect(classify(error)).toMatchObject({ status: 504, code: 'UPSTREAM_TIMEOUT', upstream: 'pricing' });
+    // A client that obeys the signal keeps its own error as the cause.
+    expect(axios.isCancel((error as Error).cause)).toBe(true);
+  });
+
+  it('holds the deadline for a client that takes no signal (pg connecting to a server that never answers)', async () => {
+    const silent = createNetServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const client = new pg.Client({ host: '127.0.0.1', port: (silent.address() as AddressInfo).port, user: 'u', database: 'd' });
+    client.on('error', () => {});
+    try {
+      const error = await rejection(withUpstream('ledger', () => client.connect(), { timeoutMs: 100 }));
+      expect(GatewayTimeoutError.isInstance(error)).toBe(true);
+      expect(classify(error, { method: 'GET' })).toMatchObject({ status: 504, code: 'UPSTREAM_TIMEOUT', upstream: 'ledger' });
+    } finally {
+      void client.end().catch(() => {});
+      silent.close();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  });
+
+  it('holds the deadline for a client that loses the signal (ky, once a garbage collection ran during the call)', async () => {
+    // ky passes the signal on through copies of a Request; undici follows a copy's signal weakly, so a
+    // collection drops the abort and ky waits for ever. The deadline must not depend on it.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const collecting = setInterval(gc, 10);
+    // The head and 11 of 100 bytes, then nothing: ky is reading the body when the deadline passes.
+    const stalling = createNetServer((socket) => {
+      socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nhello world'));
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(stalling.address() as AddressInfo).port}/search`;
+    try {
+      const error = await rejection(withUpstream('search', (signal) => ky(url, { signal, retry: 0, timeout: false }).text(), { timeoutMs: 100 }));
+      expect(classify(error, { method: 'GET' })).toMatchObject({ status: 504, code: 'UPSTREAM_TIMEOUT', upstream: 'search' });
+    } finally {
+      clearInterval(collecting);
+      stalling.close();
+    }
+  });
+
+  it("gives a caller's abort back untouched when the client does not settle on it", async () => {
+    const caller = new AbortController();
+    const pending = withUpstream('ledger', () => new Promise<never>(() => {}), { signal: caller.signal, timeoutMs: 5_000 });
+    caller.abort(new Error('client went away'));
+    const error = await rejection(pending);
+    expect(error).toBe(caller.signal.reason);
   });
 
   it('tags axios errors with the upstream name and keeps the upstream status', async () => {

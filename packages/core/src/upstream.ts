@@ -51,7 +51,9 @@ export interface UpstreamCallContext {
  * that is an upstream failure comes out as a {@link BadGatewayError},
  * {@link ServiceUnavailableError} or {@link GatewayTimeoutError} naming the
  * upstream, with the original error as `cause`. A deadline that fires is a 504
- * even with clients that report it as a plain cancellation (axios, node-fetch).
+ * even with clients that report it as a plain cancellation (axios, node-fetch),
+ * and even with clients that ignore or lose the signal: the call is given up a
+ * macrotask after the deadline (or the caller's abort) if it has not settled.
  * Programming errors and the caller's own aborts are rethrown unchanged.
  *
  * @example
@@ -74,10 +76,57 @@ export async function withUpstream<TResult>(
   const signal =
     deadline === undefined ? (parent ?? new AbortController().signal) : parent === undefined ? deadline : AbortSignal.any([parent, deadline]);
   try {
-    return await call(signal, { headers: forwardHeaders(hop) });
+    return await settleBy(call(signal, { headers: forwardHeaders(hop) }), deadline, parent);
   } catch (error) {
     throw tag(error, name, { deadline, parent, breaker });
   }
+}
+
+/**
+ * The call's result, or the deadline's or the caller's abort, whichever comes first: the deadline holds
+ * even for a client that loses the signal (ky, or any `fetch(new Request(url, { signal }))`, whose abort
+ * undici drops once the first Request is garbage-collected) or takes none (pg, Redis clients). A client
+ * that obeys the signal settles in the same turn and keeps its own error; one that has not settled a
+ * macrotask after the abort is given up, and its settling, later, ignored.
+ */
+function settleBy<T>(result: T | PromiseLike<T>, deadline: AbortSignal | undefined, parent: AbortSignal | undefined): T | PromiseLike<T> {
+  if (deadline === undefined && parent === undefined) return result;
+  // Read once: a thenable's `then` is what `await` would have called.
+  const then = typeof result === 'object' || typeof result === 'function' ? (result as { then?: unknown } | null)?.then : undefined;
+  if (typeof then !== 'function') return result;
+  return new Promise<T>((resolve, reject) => {
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    const settle = (): void => {
+      if (grace !== undefined) clearTimeout(grace);
+      deadline?.removeEventListener('abort', aborted);
+      parent?.removeEventListener('abort', aborted);
+    };
+    const giveUp = (): void => {
+      settle();
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's reason, as a client that obeys it rejects
+      reject(parent?.aborted === true ? parent.reason : deadline?.reason);
+    };
+    function aborted(): void {
+      grace ??= setTimeout(giveUp, 0);
+    }
+    (then as PromiseLike<T>['then']).call(
+      result,
+      (value) => {
+        settle();
+        resolve(value);
+      },
+      (error: unknown) => {
+        settle();
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the call's own rejection, unchanged
+        reject(error);
+      },
+    );
+    if (parent?.aborted === true || deadline?.aborted === true) aborted();
+    else {
+      deadline?.addEventListener('abort', aborted, { once: true });
+      parent?.addEventListener('abort', aborted, { once: true });
+    }
+  });
 }
 
 /** Options of {@link fetchUpstream}: `RequestInit` plus a deadline and the `fetch` to use. */
