@@ -1,6 +1,3 @@
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { defineConventions, toLogEntry } from '@gateway-errors/core';
 import type { ErrorHook, ErrorReport, LogEntry, Mode } from '@gateway-errors/core';
 import { fetchUpstream } from '@gateway-errors/core/upstream';
@@ -14,6 +11,7 @@ import { EDGE_SCENARIOS, edgeApp } from './edge.js';
 import { problemSchemaErrors } from './problem-schema.js';
 import type { RunningTarget, Target } from './target.js';
 import { targets } from './targets.js';
+import { captureServer, TRACEPARENT } from './upstreams.js';
 
 interface Answer {
   readonly status: number;
@@ -25,29 +23,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 const VOLATILE = ['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'etag'];
 const SECRETS = ['buried-SECRET', 'admin', 'tok-SECRET', 'auth-SECRET', '127.0.0.1', 'ECONNREFUSED', 'ECONNRESET', 'fetch failed', 'node:', '.js:', '.ts:'];
 const MODES: readonly Mode[] = ['production', 'development'];
-
-const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-
-/** An upstream that answers 500 to everything and keeps the headers of each request it got. */
-interface CapturingUpstream {
-  readonly url: string;
-  readonly seen: IncomingHttpHeaders[];
-  close(): Promise<void>;
-}
-
-async function capturingUpstream(): Promise<CapturingUpstream> {
-  const seen: IncomingHttpHeaders[] = [];
-  const server = createServer((req, res) => {
-    seen.push(req.headers);
-    res.writeHead(500, { 'content-type': 'text/plain', connection: 'close' }).end('ledger down');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    seen,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** Answers by scenario, mode and target, for the cross-adapter comparison at the end. */
 const answers = new Map<string, Map<string, Answer>>();
@@ -238,11 +213,11 @@ describe.each(targets)('$name', (target) => {
     { storage: 'not kept', hopStorage: false },
   ])('production, hop storage $storage', ({ hopStorage }) => {
     let app: RunningTarget;
-    let upstream: CapturingUpstream;
+    let upstream: Awaited<ReturnType<typeof captureServer>>;
 
     beforeAll(async () => {
-      upstream = await capturingUpstream();
-      const actions = new Map([['hop', () => fetchUpstream('ledger', `${upstream.url}/ledger/7`)]]);
+      upstream = await captureServer();
+      const actions = new Map([['hop', () => fetchUpstream('ledger', `${upstream.url}/fail`)]]);
       app = await target.start(defineConventions({ mode: 'production', onError: false, hopStorage }), faults, { actions });
     });
 

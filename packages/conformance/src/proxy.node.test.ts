@@ -5,10 +5,10 @@
  * `proxyStatus`, headers, body); an upstream that fails after its head leaves the client a broken
  * body; and the request ID and `traceparent` are forwarded, the upstream's own request ID logged.
  */
-import { createServer, request as httpRequest } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { defineConventions, toLogEntry } from '@gateway-errors/core';
 import type { ErrorReport } from '@gateway-errors/core';
 import { startFaults } from '@gateway-errors/fault-servers';
@@ -17,9 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemSchemaErrors } from './problem-schema.js';
 import { proxyStacks } from './proxy-targets.js';
 import type { RunningStack, Upstreams } from './proxy-targets.js';
+import { captureServer, listening, TRACEPARENT } from './upstreams.js';
+import type { Upstream } from './upstreams.js';
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
-const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 /** Headers a proxied answer must share with the reference route's. */
 const COMPARED = ['content-type', 'cache-control', 'proxy-status', 'retry-after', 'x-content-type-options', 'x-request-id'] as const;
 /** In the client's query: it must not come back in a production body. */
@@ -51,29 +52,6 @@ const scenarios: readonly Scenario[] = [
 // ---------------------------------------------------------------------------
 // Upstreams of this file besides the fault servers
 
-interface Upstream {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-async function listening(server: Server | ReturnType<typeof createNetServer>): Promise<Upstream> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 /**
  * A 200 head announcing 100 bytes and 5 of them, then nothing until `finish()` resets (RST) every
  * connection it holds: called once the client has seen those bytes, so the head surely went out first.
@@ -91,21 +69,6 @@ async function resetAfterHeadServer(): Promise<Upstream & { finish(): void }> {
     waiting.clear();
   };
   return { ...(await listening(server)), finish };
-}
-
-/** Records the headers of every request; `/fail` answers 500 with its own request ID `up-123`, anything else 200. */
-async function captureServer(): Promise<Upstream & { readonly seen: IncomingHttpHeaders[] }> {
-  const seen: IncomingHttpHeaders[] = [];
-  const server = createServer((req, res) => {
-    seen.push(req.headers);
-    req.resume();
-    if (new URL(req.url ?? '/', 'http://x').pathname === '/fail') {
-      res.writeHead(500, { 'content-type': 'application/json', 'x-request-id': 'up-123' }).end('{"secret":"db at 10.0.0.7"}');
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'up-ok' }).end('{"ok":true}');
-  });
-  return { ...(await listening(server)), seen };
 }
 
 // ---------------------------------------------------------------------------
